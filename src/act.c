@@ -1,0 +1,1 @@
+/* act: not yet written */

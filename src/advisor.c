@@ -1,0 +1,1 @@
+/* advisor: not yet written */

@@ -1,0 +1,1 @@
+/* advisor_builtin: not yet written */

@@ -1,0 +1,1 @@
+/* advisor_ipa_agent: not yet written */

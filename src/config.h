@@ -1,0 +1,101 @@
+/* config — the daemon's INI file (/etc/ipad/ipad.conf), parsed with inih.
+ *
+ * Layout (documented in ipad.conf(5)):
+ *
+ *   [ipad]
+ *   interval = 60s            ; how often every target is evaluated
+ *   state-directory = /var/lib/ipad
+ *   dry-run = false           ; decide and record, never change a cluster
+ *   concurrency = 4           ; worker threads (targets evaluated at once)
+ *   targets = /etc/ipad/ipa.d ; directory of IPA YAML files (*.yaml, *.yml)
+ *   log-target = auto         ; auto | journal | stderr
+ *   log-format = logfmt       ; logfmt | json (stderr only)
+ *
+ *   [defaults]
+ *   min-replicas = 1
+ *   max-replicas = 10
+ *
+ *   [advisor]
+ *   type = builtin            ; builtin | ipa-agent
+ *   timeout = 20s             ; per advisor call
+ *   url =                     ; ipa-agent: overrides every IPA's llmAgent
+ *   target-cpu-utilization = 70   ; builtin: percent of CPU requests
+ *   tolerance = 0.1           ; builtin: no change within 1 +- tolerance
+ *
+ *   [cluster NAME]            ; exactly one in this version ("[cluster]" = "default")
+ *   kubeconfig = /etc/ipad/kubeconfig
+ *   context =                 ; empty: the kubeconfig's current-context
+ *   prometheus = http://127.0.0.1:9090   ; default for IPAs without prometheusUri
+ *   request-timeout = 10s     ; per Kubernetes / Prometheus request
+ *
+ * Keys are case-sensitive, lower-case, words joined by '-'. Unknown sections
+ * and keys are errors. Relative paths resolve against the directory of the
+ * configuration file. */
+#ifndef IPAD_CONFIG_H
+#define IPAD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+#define IPAD_DEFAULT_CONFIG SYSCONFDIR "/ipad/ipad.conf"
+
+enum advisor_type {
+	ADVISOR_BUILTIN = 0,
+	ADVISOR_IPA_AGENT,
+};
+
+enum log_target { LOG_AUTO = 0, LOG_JOURNAL, LOG_STDERR };
+enum log_format { LOG_LOGFMT = 0, LOG_JSON };
+
+struct cluster_config {
+	char *name;            /* "default" for a bare [cluster] section */
+	char *kubeconfig;      /* absolute path */
+	char *context;         /* NULL: current-context */
+	char *prometheus;      /* default Prometheus base URL, NULL if none */
+	int64_t request_timeout_ms; /* default 10000 */
+};
+
+struct ipad_config {
+	char *path;                 /* the file this came from */
+	int64_t interval_ms;        /* default 60000, range 1 s .. 1 day */
+	char *state_directory;      /* default LOCALSTATEDIR "/lib/ipad" */
+	bool dry_run;               /* default false */
+	int concurrency;            /* default 4, range 1..256 */
+	char *targets;              /* default SYSCONFDIR "/ipad/ipa.d" */
+	enum log_target log_target; /* default auto */
+	enum log_format log_format; /* default logfmt */
+
+	int min_replicas;           /* default 1, range 0..100000 */
+	int max_replicas;           /* default 10, >= max(1, min_replicas) */
+
+	enum advisor_type advisor;  /* default builtin */
+	int64_t advisor_timeout_ms; /* default 20000 */
+	char *advisor_url;          /* ipa-agent base URL override, or NULL */
+	double target_cpu_utilization; /* percent, default 70, range (0, 1000] */
+	double tolerance;           /* default 0.1, range [0, 1) */
+
+	struct cluster_config *clusters; /* exactly 1 for now */
+	int cluster_count;
+};
+
+/* Fill cfg with the defaults above (no clusters). */
+void config_defaults(struct ipad_config *cfg);
+
+/* Load path into cfg (which is first set to defaults). Every problem is
+ * appended to d as "PATH:LINE: [SECTION] KEY: what is wrong; what to do".
+ * inih stops reading at a syntax error and Debian's inih rejects lines
+ * longer than 200 bytes; both are reported with their line.
+ * Returns 0 when there is no error (warnings allowed), -EINVAL when d holds
+ * errors, -errno when the file cannot be read. cfg is always safe to pass
+ * to config_free(). */
+int config_load(const char *path, struct ipad_config *cfg, struct diag *d);
+
+/* Free everything cfg owns and reset it. */
+void config_free(struct ipad_config *cfg);
+
+/* Name of the advisor type as written in the INI ("builtin", "ipa-agent"). */
+const char *advisor_type_name(enum advisor_type t);
+
+#endif

@@ -1,0 +1,1 @@
+/* diag: not yet written */

@@ -1,0 +1,1 @@
+/* duration: not yet written */

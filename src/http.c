@@ -1,0 +1,1 @@
+/* http: not yet written */

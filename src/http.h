@@ -1,0 +1,73 @@
+/* http — ipad's one libcurl layer.
+ *
+ * One struct http_client per worker thread (a CURL easy handle is not
+ * thread-safe); all clients created from one struct http_pool share DNS and
+ * the connection cache through a CURLSH with proper locks, so that
+ * connections to an API server or Prometheus are reused across targets.
+ * Every request has a total timeout; there are no hidden retries here
+ * (retry policy belongs to the callers, who know their deadlines).
+ * Redirects are not followed. Response bodies are capped (64 MiB). */
+#ifndef IPAD_HTTP_H
+#define IPAD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http_pool;
+struct http_client;
+
+/* TLS settings of one request; all pointers are borrowed. */
+struct http_tls {
+	const char *ca_pem;          /* in-memory CA bundle or NULL */
+	size_t ca_pem_len;
+	bool insecure_skip_verify;   /* no peer or host verification */
+	const char *client_cert_pem; /* in-memory PEM or NULL */
+	size_t client_cert_pem_len;
+	const char *client_key_pem;
+	size_t client_key_pem_len;
+};
+
+struct http_request {
+	const char *method;          /* "GET", "POST", "PATCH", "PUT" */
+	const char *url;             /* absolute URL */
+	const char *const *headers;  /* NULL-terminated "Name: value" or NULL */
+	const char *body;            /* or NULL */
+	size_t body_len;
+	long timeout_ms;             /* total, > 0 */
+	const struct http_tls *tls;  /* or NULL for defaults */
+};
+
+struct http_response {
+	long status;                 /* HTTP status code */
+	char *body;                  /* owned, always NUL-terminated (may be "") */
+	size_t body_len;
+	char *content_type;          /* owned or NULL */
+	long retry_after_s;          /* Retry-After in seconds, -1 when absent */
+	double elapsed_s;            /* total time of the transfer */
+};
+
+/* Global libcurl setup; call once from main before any thread starts. */
+int http_global_init(void);
+void http_global_cleanup(void);
+
+/* A pool (share handle) and clients bound to it. NULL on allocation error. */
+struct http_pool *http_pool_new(void);
+void http_pool_free(struct http_pool *p);
+struct http_client *http_client_new(struct http_pool *p);
+void http_client_free(struct http_client *c);
+
+/* Perform one request. Returns 0 when an HTTP response arrived (whatever its
+ * status), or a negative errno (-ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH,
+ * -EPROTO for TLS problems, -EIO otherwise) with curl's reason and the URL
+ * (without query string credentials) in err. resp is filled only on 0 and
+ * must be freed with http_response_free(). */
+int http_do(struct http_client *c, const struct http_request *req,
+	    struct http_response *resp, char *err, size_t errlen);
+
+void http_response_free(struct http_response *r);
+
+/* Percent-encode s for a URL query or form body (RFC 3986 unreserved kept).
+ * Returns a malloc'ed string or NULL. */
+char *http_escape(const char *s);
+
+#endif

@@ -1,0 +1,1 @@
+/* ipa: not yet written */

@@ -1,0 +1,1 @@
+/* kube: not yet written */

@@ -1,0 +1,1 @@
+/* kubeconfig: not yet written */

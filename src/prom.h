@@ -1,0 +1,1 @@
+/* prom: not yet written */

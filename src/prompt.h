@@ -1,0 +1,1 @@
+/* prompt: not yet written */

@@ -1,0 +1,1 @@
+/* quantity: not yet written */

@@ -1,0 +1,36 @@
+/* target — one autoscaling target: an ipaGroup item of an IPA object,
+ * resolved against the daemon's defaults. The unit of work of a cycle. */
+#ifndef IPAD_TARGET_H
+#define IPAD_TARGET_H
+
+#include <stddef.h>
+
+struct target {
+	char *source;          /* where it was defined: "FILE:LINE:COL" */
+	char *cluster;         /* cluster name from the INI */
+	char *ipa_name;        /* IPA metadata.name */
+	char *namespace;       /* Deployment namespace (ipaGroup[].namespace) */
+	char *deployment;      /* Deployment name (ipaGroup[].deployment) */
+	char *ingress;         /* ingress-nginx Ingress name, or NULL */
+	char *container;       /* container the advice is for, or NULL:
+				  the kubectl.kubernetes.io/default-container
+				  annotation, else the first container */
+	char *prometheus_uri;  /* base URL with scheme, never NULL after load */
+	char *llm_agent;       /* IPA agent base URL, or NULL */
+	int min_replicas;      /* >= 0 */
+	int max_replicas;      /* >= max(min_replicas, 1) */
+};
+
+struct target_list {
+	struct target *items;  /* owned */
+	size_t count;
+};
+
+/* "namespace/deployment" into buf; returns buf. */
+char *target_key(const struct target *t, char *buf, size_t len);
+
+/* Free one target's strings (not the struct) / a whole list (and reset it). */
+void target_free(struct target *t);
+void target_list_free(struct target_list *l);
+
+#endif
