@@ -31,4 +31,28 @@ size_t diag_errors(const struct diag *d);
 /* Free every message; the struct itself is the caller's and is reset. */
 void diag_free(struct diag *d);
 
+/* Helpers for composing messages about text a user wrote. */
+
+/* Buffer size that always holds a diag_quote() result. */
+#define DIAG_QUOTE_BUFSZ 280
+
+/* Write text into buf in double quotes, with '"', '\\' and bytes that
+ * are not printable ASCII or UTF-8 escaped (\n, \xNN), cut after 64
+ * characters with "..." so that one message stays one readable line.
+ * text may be NULL ("(null)" is not printed: "\"\"" is). Returns buf. */
+char *diag_quote(const char *text, char *buf, size_t len);
+
+/* Suggest the entry of valid (a NULL-terminated list) that word was
+ * obviously meant to be: equal but for case, or at most two edits
+ * (insert, delete, replace, swap) away; else the entries that contain
+ * word, ignoring case ("replica" -> minReplicas or maxReplicas). Writes
+ * "; did you mean X?" / "; did you mean X or Y?" into buf, or "" when
+ * nothing is obvious. Returns buf. */
+char *diag_suggest(const char *word, const char *const *valid,
+		   char *buf, size_t len);
+
+/* Join a NULL-terminated list as "a, b, c" into buf (cut if too long).
+ * Returns buf. */
+char *diag_join(const char *const *list, char *buf, size_t len);
+
 #endif

@@ -33,4 +33,12 @@ char *target_key(const struct target *t, char *buf, size_t len);
 void target_free(struct target *t);
 void target_list_free(struct target_list *l);
 
+/* Move *t to the end of l: l owns its strings afterwards and *t is reset.
+ * Returns 0, or -ENOMEM (then *t is unchanged and still the caller's). */
+int target_list_append(struct target_list *l, struct target *t);
+
+/* Move every target of src to the end of dst and reset src. Returns 0, or
+ * -ENOMEM (then both are unchanged). */
+int target_list_splice(struct target_list *dst, struct target_list *src);
+
 #endif
