@@ -1,1 +1,48 @@
-/* journal: not yet written */
+/* journal — ipad's records: one per target per cycle (a decision), plus
+ * lifecycle messages, to journald with structured IPA_* fields, or to
+ * stderr as logfmt or JSON lines when there is no journal.
+ * Field names and values are specified in docs/contracts.md and the
+ * journal catalog. Thread-safe. */
+#ifndef IPAD_JOURNAL_H
+#define IPAD_JOURNAL_H
+
+#include <stdbool.h>
+
+#include "advice.h"
+#include "config.h"
+#include "observe.h"
+#include "policy.h"
+#include "target.h"
+
+/* "decision" and "lifecycle" record ids (MESSAGE_ID). */
+#define IPAD_MESSAGE_DECISION  "c1166194fd7a4538b12ea45c58fa659e"
+#define IPAD_MESSAGE_LIFECYCLE "a6b97f6a62354b0da168fbece8b40327"
+
+/* Choose where records go. LOG_AUTO picks the journal when $JOURNAL_STREAM
+ * is set or /run/systemd/journal/socket exists (libsystemd silently drops
+ * messages when journald is absent), else stderr. Returns the target used. */
+enum log_target journal_open(enum log_target target, enum log_format format);
+
+/* A lifecycle message (printf-style), MESSAGE_ID lifecycle. */
+void journal_lifecycle(int priority, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct decision_record {
+	const struct target *target;
+	const char *advisor;                   /* advisor name */
+	const struct observation *observation; /* NULL: observing failed */
+	const struct advice *advice;           /* NULL: no valid advice */
+	long advisor_latency_ms;               /* -1: advisor not asked */
+	const struct decision *decision;       /* NULL: observing failed */
+	const char *error;                     /* failure text, or NULL */
+	bool apply_failed;                     /* error came from act */
+	bool dry_run;
+};
+
+/* Emit one decision record. */
+void journal_decision(const struct decision_record *r);
+
+/* The PRIORITY journal_decision gives r (for exit codes and tests). */
+int journal_decision_priority(const struct decision_record *r);
+
+#endif

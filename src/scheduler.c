@@ -1,1 +1,244 @@
-/* scheduler: not yet written */
+/* scheduler — see scheduler.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "act.h"
+#include "advisor.h"
+#include "journal.h"
+#include "observe.h"
+#include "policy.h"
+#include "scheduler.h"
+
+/* Calls shorter than this are not started: the deadline has passed. */
+#define MIN_CALL_MS 50
+
+struct worker {
+	struct scheduler *s;
+	struct http_client *hc;
+	pthread_t thread;
+};
+
+struct scheduler {
+	const struct ipad_config *cfg;
+	const struct target_list *targets;
+	struct kube_cluster *clusters;
+	int cluster_count;
+	bool dry_run;
+	volatile sig_atomic_t *stop;
+	struct http_pool *pool;
+	struct worker *workers;
+	int worker_count;
+	/* per cycle */
+	atomic_size_t next;
+	atomic_size_t changed, failures;
+	double deadline;   /* monotonic seconds */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* min(configured, time left before the deadline) in ms; 0 when too late. */
+static long budget_ms(const struct scheduler *s, long configured)
+{
+	double left = (s->deadline - now_s()) * 1000.0;
+
+	if (left < MIN_CALL_MS)
+		return 0;
+	return left < (double)configured ? (long)left : configured;
+}
+
+static struct kube_cluster *cluster_of(struct scheduler *s, const struct target *t)
+{
+	int i;
+
+	for (i = 0; i < s->cluster_count; i++)
+		if (strcmp(s->clusters[i].name, t->cluster) == 0)
+			return &s->clusters[i];
+	return NULL;
+}
+
+static void run_target(struct worker *w, const struct target *t)
+{
+	struct scheduler *s = w->s;
+	struct kube_cluster *k = cluster_of(s, t);
+	struct observation o = { 0 };
+	struct advice a = { 0 };
+	struct decision d;
+	struct decision_record rec = {
+		.target = t, .advisor = advisor_type_name(s->cfg->advisor),
+		.advisor_latency_ms = -1, .dry_run = s->dry_run,
+	};
+	char err[1024], aerr[512];
+	long timeout;
+	bool advised = false;
+	double t0;
+	int priority;
+
+	err[0] = aerr[0] = '\0';
+	if (!k) {
+		snprintf(err, sizeof(err), "cluster \"%s\" is not configured", t->cluster);
+		rec.error = err;
+		goto record;
+	}
+	timeout = budget_ms(s, k->request_timeout_ms);
+	if (timeout == 0) {
+		snprintf(err, sizeof(err), "cycle deadline passed before the target was observed");
+		rec.error = err;
+		goto record;
+	}
+	if (observe_target(t, k, w->hc, timeout, &o, err, sizeof(err)) < 0) {
+		rec.error = err;
+		goto record;
+	}
+	rec.observation = &o;
+
+	timeout = budget_ms(s, (long)s->cfg->advisor_timeout_ms);
+	if (*s->stop) {
+		snprintf(aerr, sizeof(aerr), "ipad is stopping");
+	} else if (timeout == 0) {
+		snprintf(aerr, sizeof(aerr), "cycle deadline passed before the advisor was asked");
+	} else {
+		t0 = now_s();
+		advised = advisor_advise(s->cfg, t, &o, w->hc, timeout, &a,
+					 aerr, sizeof(aerr)) == 0;
+		rec.advisor_latency_ms = (long)((now_s() - t0) * 1000.0);
+	}
+	if (advised)
+		rec.advice = &a;
+	else
+		rec.error = aerr;
+	policy_decide(t, &o, advised ? &a : NULL, aerr, &d);
+	rec.decision = &d;
+
+	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !s->dry_run) {
+		/* A stop request or a spent deadline abandons the decision whole. */
+		timeout = budget_ms(s, k->request_timeout_ms);
+		if (*s->stop || timeout == 0) {
+			d.action = ACTION_HOLD;
+			d.priority = DECISION_PRIORITY_FAILURE;
+			d.replicas_to = d.replicas_from;
+			d.resources_to = d.resources_from;
+			snprintf(err, sizeof(err), "%s: decision not applied",
+				 *s->stop ? "ipad is stopping" : "cycle deadline passed");
+			rec.error = err;
+		} else if (act_apply(t, k, w->hc, timeout, &d, err, sizeof(err)) < 0) {
+			rec.error = err;
+			rec.apply_failed = true;
+		}
+	}
+	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !rec.apply_failed)
+		atomic_fetch_add(&s->changed, 1);
+record:
+	journal_decision(&rec);
+	priority = journal_decision_priority(&rec);
+	if (priority <= DECISION_PRIORITY_FAILURE)
+		atomic_fetch_add(&s->failures, 1);
+	advice_free(&a);
+	observation_free(&o);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct scheduler *s = w->s;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&s->next, 1)) < s->targets->count)
+		run_target(w, &s->targets->items[i]);
+	return NULL;
+}
+
+struct scheduler *scheduler_new(const struct ipad_config *cfg,
+				const struct target_list *targets,
+				struct kube_cluster *clusters, int cluster_count,
+				bool dry_run, volatile sig_atomic_t *stop,
+				char *err, size_t errlen)
+{
+	struct scheduler *s = calloc(1, sizeof(*s));
+	int i;
+
+	if (!s)
+		goto nomem;
+	s->cfg = cfg;
+	s->targets = targets;
+	s->clusters = clusters;
+	s->cluster_count = cluster_count;
+	s->dry_run = dry_run;
+	s->stop = stop;
+	s->worker_count = cfg->concurrency;
+	if ((size_t)s->worker_count > targets->count)
+		s->worker_count = targets->count ? (int)targets->count : 1;
+	s->pool = http_pool_new();
+	s->workers = calloc((size_t)s->worker_count, sizeof(*s->workers));
+	if (!s->pool || !s->workers)
+		goto nomem;
+	for (i = 0; i < s->worker_count; i++) {
+		s->workers[i].s = s;
+		s->workers[i].hc = http_client_new(s->pool);
+		if (!s->workers[i].hc)
+			goto nomem;
+	}
+	return s;
+nomem:
+	snprintf(err, errlen, "out of memory setting up %d workers", cfg->concurrency);
+	scheduler_free(s);
+	return NULL;
+}
+
+void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats)
+{
+	double start = now_s();
+	sigset_t all, old;
+	int i, started = 0;
+
+	atomic_store(&s->next, 0);
+	atomic_store(&s->changed, 0);
+	atomic_store(&s->failures, 0);
+	/* Leave a tenth of the interval (at most 5 s) for recording. */
+	s->deadline = start + (double)s->cfg->interval_ms / 1000.0 -
+		      ((double)s->cfg->interval_ms / 10000.0 > 5.0 ? 5.0
+		       : (double)s->cfg->interval_ms / 10000.0);
+
+	/* Workers never take signals: the main thread does. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < s->worker_count; i++) {
+		if (pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]) != 0)
+			break;
+		started++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (started == 0)            /* no thread could start: do it here */
+		worker_main(&s->workers[0]);
+	for (i = 0; i < started; i++)
+		pthread_join(s->workers[i].thread, NULL);
+
+	stats->targets = s->targets->count;
+	stats->changed = atomic_load(&s->changed);
+	stats->failures = atomic_load(&s->failures);
+	stats->seconds = now_s() - start;
+}
+
+void scheduler_free(struct scheduler *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; s->workers && i < s->worker_count; i++)
+		http_client_free(s->workers[i].hc);
+	free(s->workers);
+	http_pool_free(s->pool);
+	free(s);
+}
