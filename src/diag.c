@@ -63,9 +63,13 @@ static void diag_add(struct diag *d, char *msg, bool warning)
 
 static void diag_vadd(struct diag *d, bool warning, const char *fmt, va_list ap)
 {
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *msg = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (msg)
+		vsnprintf(msg, (size_t)n + 1, fmt, again);
+	va_end(again);
 	diag_add(d, msg, warning);
 }
 

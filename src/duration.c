@@ -127,8 +127,11 @@ char *duration_format(int64_t ms, char *buf, size_t len)
 		int n = snprintf(buf + o, o < len ? len - o : 0, "%llu%s",
 				 rest / u, units[i].name);
 		rest %= u;
-		if (n < 0 || (size_t)n >= len - o)
+		if (n < 0 || (size_t)n >= len - o) { /* cut whole parts only */
+			if (o < len)
+				buf[o] = '\0';
 			break;
+		}
 		o += (size_t)n;
 	}
 	return buf;

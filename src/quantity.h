@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parse a CPU quantity ("250m", "1", "1.5", "2e3m", "0.1") into millicores.
+/* Parse a CPU quantity ("250m", "1", "1.5", "2e3", "0.1") into millicores.
  * Negative values are parsed (the sign is kept); deciding whether they are
  * allowed is the caller's business.
  * Returns 0, -EINVAL for text that is not a quantity (err says why, e.g.
