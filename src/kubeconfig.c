@@ -1,1 +1,702 @@
-/* kubeconfig: not yet written */
+/* kubeconfig — one kubeconfig file, client-go semantics (see kubeconfig.h).
+ *
+ * The YAML is read with libyaml's event parser into a small tree of our own
+ * (scalars keep their 1-based line for messages). Aliases are refused and
+ * nesting is bounded while parsing, so a hostile file can neither expand
+ * nor recurse without limit. Unknown fields are ignored, as client-go does
+ * (kubeconfigs carry preferences and extensions). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "kubeconfig.h"
+
+#define KC_MAX_DEPTH 64             /* nested mappings and lists */
+#define KC_MAX_FILE (16u << 20)     /* kubeconfig and every file it names */
+
+enum ynode_kind { YN_SCALAR, YN_SEQ, YN_MAP };
+
+/* One YAML node. A mapping keeps keys and values alternating in kids. */
+struct ynode {
+	enum ynode_kind kind;
+	size_t line;            /* 1-based */
+	char *text;             /* scalar: NUL-terminated value */
+	size_t len;
+	bool is_null;           /* plain scalar "", "~" or null */
+	struct ynode *kids;
+	size_t n, cap;
+};
+
+/* State of one kubeconfig_load call. */
+struct kc_load {
+	const char *path;
+	char *err;
+	size_t errlen;
+	yaml_parser_t parser;
+};
+
+/* Put "kubeconfig PATH[:LINE[:COL]]: <message>" into the caller's buffer. */
+static int vfail(struct kc_load *L, size_t line, size_t col, int rc,
+		 const char *fmt, va_list ap)
+{
+	if (!L->err || L->errlen == 0)
+		return rc;
+	int n = col  ? snprintf(L->err, L->errlen, "kubeconfig %s:%zu:%zu: ", L->path, line, col)
+		: line ? snprintf(L->err, L->errlen, "kubeconfig %s:%zu: ", L->path, line)
+		       : snprintf(L->err, L->errlen, "kubeconfig %s: ", L->path);
+	if (n >= 0 && (size_t)n < L->errlen)
+		vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
+	return rc;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail(struct kc_load *L, size_t line, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(L, line, 0, rc, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail_at(struct kc_load *L, const yaml_mark_t *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(L, m->line + 1, m->column + 1, -EINVAL, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void wipe_free(char *p, size_t len)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+/* Read a whole file (at most KC_MAX_FILE bytes) into a NUL-terminated
+ * malloc'ed buffer. Returns 0 or -errno (-EFBIG when too large). Buffers
+ * that grow are wiped before they are released: the file may hold keys. */
+static int read_file(const char *path, char **out, size_t *outlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int rc = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : 0;
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	/* room for the whole file, its NUL and one more byte to see EOF */
+	size_t cap = S_ISREG(st.st_mode) && st.st_size < (off_t)KC_MAX_FILE
+		     ? (size_t)st.st_size + 2 : 4096;
+	size_t len = 0;
+	char *buf = malloc(cap);
+	rc = buf ? 0 : -ENOMEM;
+	while (rc == 0) {
+		if (len + 1 == cap) {
+			if (cap > KC_MAX_FILE) {
+				rc = -EFBIG;
+				break;
+			}
+			char *bigger = malloc(cap * 2);
+			if (!bigger) {
+				rc = -ENOMEM;
+				break;
+			}
+			memcpy(bigger, buf, len);
+			wipe_free(buf, cap);
+			buf = bigger;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = -errno;
+		else if (r == 0)
+			break;
+		else
+			len += (size_t)r;
+	}
+	close(fd);
+	if (rc == 0 && len > KC_MAX_FILE)
+		rc = -EFBIG;
+	if (rc < 0) {
+		wipe_free(buf, cap);
+		return rc;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/* ---- YAML → tree ---------------------------------------------------- */
+
+static void ynode_free(struct ynode *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		ynode_free(&n->kids[i]);
+	free(n->kids);
+	wipe_free(n->text, n->len);
+	memset(n, 0, sizeof *n);
+}
+
+static int syntax_error(struct kc_load *L)
+{
+	const yaml_parser_t *p = &L->parser;
+	if (p->error == YAML_MEMORY_ERROR)
+		return fail(L, 0, -ENOMEM, "out of memory");
+	if (p->error == YAML_READER_ERROR)
+		return fail(L, 0, -EINVAL, "invalid YAML: %s at byte %zu",
+			    p->problem, p->problem_offset);
+	if (!p->context)
+		return fail_at(L, &p->problem_mark, "invalid YAML: %s", p->problem);
+	return fail_at(L, &p->problem_mark, "invalid YAML: %s (%s at line %zu)",
+		       p->problem, p->context, p->context_mark.line + 1);
+}
+
+static int next_event(struct kc_load *L, yaml_event_t *ev)
+{
+	return yaml_parser_parse(&L->parser, ev) ? 0 : syntax_error(L);
+}
+
+static bool is_null_scalar(const yaml_event_t *ev)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+		if (strcmp((const char *)ev->data.scalar.value, nulls[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Build node n from ev (a node event, still owned by the caller) and, for a
+ * collection, the events up to its end. depth counts the collections
+ * enclosing n, n included. */
+static int build(struct kc_load *L, const yaml_event_t *ev, struct ynode *n,
+		 int depth)
+{
+	n->line = ev->start_mark.line + 1;
+	yaml_event_type_t end;
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		return fail(L, n->line, -EINVAL,
+			    "YAML aliases (*%s) are not supported",
+			    (const char *)ev->data.alias.anchor);
+	case YAML_SCALAR_EVENT:
+		n->kind = YN_SCALAR;
+		n->len = ev->data.scalar.length;
+		n->text = malloc(n->len + 1);
+		if (!n->text)
+			return fail(L, 0, -ENOMEM, "out of memory");
+		memcpy(n->text, ev->data.scalar.value, n->len + 1);
+		n->is_null = is_null_scalar(ev);
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+		n->kind = YN_SEQ;
+		end = YAML_SEQUENCE_END_EVENT;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		n->kind = YN_MAP;
+		end = YAML_MAPPING_END_EVENT;
+		break;
+	default:
+		return fail(L, n->line, -EINVAL, "invalid YAML: unexpected event");
+	}
+	if (depth > KC_MAX_DEPTH)
+		return fail(L, n->line, -EINVAL,
+			    "nesting deeper than %d levels is not supported",
+			    KC_MAX_DEPTH);
+	for (;;) {
+		yaml_event_t e;
+		int rc = next_event(L, &e);
+		if (rc < 0)
+			return rc;
+		if (e.type == end) {
+			yaml_event_delete(&e);
+			return 0;
+		}
+		if (n->kind == YN_MAP && n->n % 2 == 0 &&
+		    e.type != YAML_SCALAR_EVENT && e.type != YAML_ALIAS_EVENT)
+			rc = fail(L, e.start_mark.line + 1, -EINVAL,
+				  "mapping keys must be strings");
+		else if (n->n == n->cap) {
+			size_t cap = n->cap ? n->cap * 2 : 8;
+			struct ynode *k = realloc(n->kids, cap * sizeof *k);
+			if (k) {
+				n->kids = k;
+				n->cap = cap;
+			} else {
+				rc = fail(L, 0, -ENOMEM, "out of memory");
+			}
+		}
+		if (rc == 0) {
+			struct ynode *kid = &n->kids[n->n++];
+			memset(kid, 0, sizeof *kid);
+			rc = build(L, &e, kid, depth + 1);
+		}
+		yaml_event_delete(&e);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* Parse the first YAML document of buf into root. *empty is set when the
+ * stream holds no document or a null one (client-go: an empty config). */
+static int parse_yaml(struct kc_load *L, const char *buf, size_t len,
+		      struct ynode *root, bool *empty)
+{
+	*empty = true;
+	if (!yaml_parser_initialize(&L->parser))
+		return fail(L, 0, -ENOMEM, "out of memory");
+	yaml_parser_set_input_string(&L->parser, (const unsigned char *)buf, len);
+	int rc = 0;
+	/* stream start, document start (or stream end), node */
+	for (int i = 0; rc == 0 && i < 3; i++) {
+		yaml_event_t ev;
+		rc = next_event(L, &ev);
+		if (rc < 0)
+			break;
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (i == 2) {
+			rc = build(L, &ev, root, 1);
+			*empty = rc == 0 && root->kind == YN_SCALAR && root->is_null;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&L->parser);
+	return rc;
+}
+
+/* ---- typed access ----------------------------------------------------- */
+
+/* The value of key in map (the last one when repeated, as with client-go),
+ * or NULL when absent or null. */
+static const struct ynode *map_get(const struct ynode *map, const char *key)
+{
+	if (!map)
+		return NULL;
+	for (size_t i = map->n; i >= 2; i -= 2) {
+		const struct ynode *k = &map->kids[i - 2], *v = &map->kids[i - 1];
+		if (strcmp(k->text, key) == 0)
+			return v->kind == YN_SCALAR && v->is_null ? NULL : v;
+	}
+	return NULL;
+}
+
+static const char *kind_name(enum ynode_kind k)
+{
+	return k == YN_MAP ? "a mapping" : k == YN_SEQ ? "a list" : "a scalar";
+}
+
+/* A string field: *out is NULL when absent, null or empty. */
+static int get_str(struct kc_load *L, const struct ynode *map, const char *key,
+		   const char **out)
+{
+	const struct ynode *v = map_get(map, key);
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (v->kind != YN_SCALAR)
+		return fail(L, v->line, -EINVAL, "%s must be a string, not %s",
+			    key, kind_name(v->kind));
+	if (v->len > 0)
+		*out = v->text;
+	return 0;
+}
+
+/* A mapping or list field: *out is NULL when absent or null. */
+static int get_kind(struct kc_load *L, const struct ynode *map, const char *key,
+		    enum ynode_kind kind, const struct ynode **out)
+{
+	const struct ynode *v = map_get(map, key);
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (v->kind != kind)
+		return fail(L, v->line, -EINVAL, "%s must be %s, not %s",
+			    key, kind_name(kind), kind_name(v->kind));
+	*out = v;
+	return 0;
+}
+
+/* A YAML 1.1 boolean as client-go reads it; false when absent. */
+static int get_bool(struct kc_load *L, const struct ynode *map, const char *key,
+		    bool *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes",
+					   "YES", "on", "On", "ON", "y", "Y" };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No",
+					  "NO", "off", "Off", "OFF", "n", "N" };
+	const struct ynode *v = map_get(map, key);
+	*out = false;
+	if (!v)
+		return 0;
+	for (size_t i = 0; v->kind == YN_SCALAR && i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcmp(v->text, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(v->text, no[i]) == 0)
+			return 0;
+	}
+	return fail(L, v->line, -EINVAL, "%s must be true or false", key);
+}
+
+/* Find the entry called name in the list `list` of top (client-go's
+ * NamedCluster, NamedAuthInfo, NamedContext: {name, <field>}). *found tells
+ * whether it exists; *entry is its <field> mapping, NULL when empty. */
+static int find_named(struct kc_load *L, const struct ynode *top,
+		      const char *list, const char *field, const char *name,
+		      const struct ynode **entry, bool *found)
+{
+	const struct ynode *seq;
+	int rc = get_kind(L, top, list, YN_SEQ, &seq);
+	*entry = NULL;
+	*found = false;
+	for (size_t i = 0; rc == 0 && seq && i < seq->n; i++) {
+		const struct ynode *item = &seq->kids[i];
+		const char *item_name;
+		if (item->kind != YN_MAP)
+			return fail(L, item->line, -EINVAL,
+				    "%s: each entry must be a mapping with name and %s",
+				    list, field);
+		rc = get_str(L, item, "name", &item_name);
+		if (rc < 0 || !item_name || strcmp(item_name, name) != 0)
+			continue;
+		if (*found)
+			return fail(L, item->line, -EINVAL,
+				    "%s: duplicate name \"%s\"", list, name);
+		*found = true;
+		rc = get_kind(L, item, field, YN_MAP, entry);
+	}
+	return rc;
+}
+
+/* ---- credentials ------------------------------------------------------ */
+
+static int dup_str(struct kc_load *L, const char *s, char **out)
+{
+	*out = strdup(s);
+	return *out ? 0 : fail(L, 0, -ENOMEM, "out of memory");
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decode standard base64 (RFC 4648 section 4, padding required) ignoring
+ * ASCII whitespace, as line-wrapped block scalars carry it. Returns a
+ * NUL-terminated malloc'ed buffer, or -EINVAL / -ENOMEM. */
+static int base64_decode(const char *in, size_t inlen, char **out, size_t *outlen)
+{
+	size_t cap = inlen / 4 * 3 + 4;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	uint32_t quad = 0;
+	size_t o = 0;
+	int have = 0, pad = 0;
+	bool done = false;
+	for (size_t i = 0; i < inlen; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		int v = b64_value(c);
+		if (done || (c == '=' ? have < 2 : v < 0 || pad > 0))
+			goto invalid;
+		pad += c == '=';
+		quad = quad << 6 | (uint32_t)(c == '=' ? 0 : v);
+		if (++have < 4)
+			continue;
+		buf[o++] = (char)(quad >> 16);
+		if (pad < 2)
+			buf[o++] = (char)(quad >> 8);
+		if (pad < 1)
+			buf[o++] = (char)quad;
+		done = pad > 0;
+		have = 0;
+		quad = 0;
+	}
+	if (have != 0)
+		goto invalid;
+	buf[o] = '\0';
+	*out = buf;
+	*outlen = o;
+	return 0;
+invalid:
+	wipe_free(buf, cap);
+	return -EINVAL;
+}
+
+/* A kubeconfig path resolved against the kubeconfig's own directory. */
+static char *resolve_path(const char *kubeconfig, const char *p)
+{
+	const char *slash = strrchr(kubeconfig, '/');
+	char *out;
+	if (p[0] == '/' || !slash)
+		return strdup(p);
+	if (asprintf(&out, "%.*s/%s", (int)(slash - kubeconfig), kubeconfig, p) < 0)
+		return NULL;
+	return out;
+}
+
+/* PEM material given inline (base64 data_key, which wins) or as a file
+ * (file_key). owner names the entry in messages ("cluster \"c\"").
+ * *pem stays NULL when neither is set. */
+static int load_pem(struct kc_load *L, const char *context, const char *owner,
+		    const struct ynode *map, const char *data_key,
+		    const char *file_key, char **pem, size_t *len)
+{
+	const char *data, *file;
+	int rc = get_str(L, map, data_key, &data);
+	if (rc == 0)
+		rc = get_str(L, map, file_key, &file);
+	if (rc < 0)
+		return rc;
+	if (data) {
+		rc = base64_decode(data, strlen(data), pem, len);
+		if (rc < 0)
+			return rc == -ENOMEM ? fail(L, 0, rc, "out of memory")
+			       : fail(L, 0, rc, "context \"%s\": %s: %s is not valid base64",
+				      context, owner, data_key);
+	} else if (file) {
+		char *resolved = resolve_path(L->path, file);
+		if (!resolved)
+			return fail(L, 0, -ENOMEM, "out of memory");
+		rc = read_file(resolved, pem, len);
+		if (rc < 0)
+			fail(L, 0, rc, "context \"%s\": unable to read %s %s for %s: %s",
+			     context, file_key, resolved, owner, strerror(-rc));
+		free(resolved);
+		if (rc < 0)
+			return rc;
+	} else {
+		return 0;
+	}
+	if (*len > 0 && memmem(*pem, *len, "-----BEGIN ", 11))
+		return 0;
+	return fail(L, 0, -EINVAL, "context \"%s\": %s: %s holds no PEM data "
+		    "(\"-----BEGIN ...\")", context, owner, data ? data_key : file_key);
+}
+
+static int fill_cluster(struct kc_load *L, const struct ynode *cl,
+			struct kube_credentials *out)
+{
+	char owner[300];
+	snprintf(owner, sizeof owner, "cluster \"%s\"", out->cluster);
+	const char *server;
+	int rc = get_str(L, cl, "server", &server);
+	if (rc < 0)
+		return rc;
+	if (!server)
+		return fail(L, 0, -EINVAL, "context \"%s\": no server found for %s",
+			    out->context, owner);
+	if (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0)
+		return fail(L, 0, -EINVAL, "context \"%s\": %s: server \"%s\" must "
+			    "start with https:// or http://", out->context, owner, server);
+	rc = dup_str(L, server, &out->server);
+	if (rc < 0)
+		return rc;
+	for (size_t n = strlen(out->server); n > 0 && out->server[n - 1] == '/'; n--)
+		out->server[n - 1] = '\0';
+	rc = get_bool(L, cl, "insecure-skip-tls-verify", &out->insecure_skip_tls_verify);
+	if (rc == 0)
+		rc = load_pem(L, out->context, owner, cl, "certificate-authority-data",
+			      "certificate-authority", &out->ca_pem, &out->ca_pem_len);
+	if (rc == 0 && out->ca_pem && out->insecure_skip_tls_verify)
+		rc = fail(L, 0, -EINVAL, "context \"%s\": %s: specifying a root "
+			  "certificates file with the insecure flag is not allowed",
+			  out->context, owner);
+	return rc;
+}
+
+static int fill_user(struct kc_load *L, const struct ynode *user,
+		     struct kube_credentials *out)
+{
+	static const char *const unsupported[] = { "tokenFile", "exec",
+						   "auth-provider", "username" };
+	char owner[300];
+	snprintf(owner, sizeof owner, "user \"%s\"", out->user);
+	const char *token, *cert_data, *cert_file, *key_data, *key_file;
+	int rc = get_str(L, user, "token", &token);
+	if (rc == 0)
+		rc = get_str(L, user, "client-certificate-data", &cert_data);
+	if (rc == 0)
+		rc = get_str(L, user, "client-certificate", &cert_file);
+	if (rc == 0)
+		rc = get_str(L, user, "client-key-data", &key_data);
+	if (rc == 0)
+		rc = get_str(L, user, "client-key", &key_file);
+	if (rc < 0)
+		return rc;
+	bool cert = cert_data || cert_file, key = key_data || key_file;
+	if (cert && !key)
+		return fail(L, 0, -EINVAL, "context \"%s\": client-key-data or "
+			    "client-key must be specified for \"%s\" to use the "
+			    "clientCert authentication method.", out->context, out->user);
+	if (key && !cert)
+		return fail(L, 0, -EINVAL, "context \"%s\": client-certificate-data "
+			    "or client-certificate must be specified for \"%s\" to "
+			    "use the clientCert authentication method.",
+			    out->context, out->user);
+	for (size_t i = 0; !token && !cert && i < sizeof unsupported / sizeof unsupported[0]; i++)
+		if (map_get(user, unsupported[i]))
+			return fail(L, 0, -ENOTSUP, "context \"%s\": %s: %s is not "
+				    "supported by this version of ipad; use token or "
+				    "client-certificate and client-key",
+				    out->context, owner, unsupported[i]);
+	if (token)
+		rc = dup_str(L, token, &out->token);
+	if (rc == 0)
+		rc = load_pem(L, out->context, owner, user, "client-certificate-data",
+			      "client-certificate", &out->client_cert_pem,
+			      &out->client_cert_pem_len);
+	if (rc == 0)
+		rc = load_pem(L, out->context, owner, user, "client-key-data",
+			      "client-key", &out->client_key_pem,
+			      &out->client_key_pem_len);
+	return rc;
+}
+
+/* A DNS-1123 label, as client-go requires of a context namespace. */
+static bool is_dns_label(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '-'))
+			return false;
+	return true;
+}
+
+static int resolve(struct kc_load *L, const struct ynode *top,
+		   const char *context, struct kube_credentials *out)
+{
+	const char *current, *cluster, *user, *ns;
+	const struct ynode *ctx, *cl, *us = NULL;
+	bool found;
+	int rc = get_str(L, top, "current-context", &current);
+	if (rc < 0)
+		return rc;
+	const char *name = context && *context ? context : current;
+	if (!name)
+		return fail(L, 0, -EINVAL, "no context chosen: current-context is "
+			    "not set and no context was named");
+	rc = find_named(L, top, "contexts", "context", name, &ctx, &found);
+	if (rc < 0)
+		return rc;
+	if (!found)
+		return fail(L, 0, -ENOENT, "context was not found for specified "
+			    "context: %s", name);
+	if ((rc = get_str(L, ctx, "cluster", &cluster)) < 0 ||
+	    (rc = get_str(L, ctx, "user", &user)) < 0 ||
+	    (rc = get_str(L, ctx, "namespace", &ns)) < 0)
+		return rc;
+	if (!cluster)
+		return fail(L, 0, -EINVAL, "cluster was not specified for context "
+			    "\"%s\"", name);
+	if (ns && !is_dns_label(ns))
+		return fail(L, 0, -EINVAL, "namespace \"%s\" for context \"%s\" does "
+			    "not conform to the kubernetes DNS_LABEL rules", ns, name);
+	rc = find_named(L, top, "clusters", "cluster", cluster, &cl, &found);
+	if (rc < 0)
+		return rc;
+	if (!found)
+		return fail(L, 0, -ENOENT, "cluster \"%s\" was not found for context "
+			    "\"%s\"", cluster, name);
+	if (user) {
+		rc = find_named(L, top, "users", "user", user, &us, &found);
+		if (rc < 0)
+			return rc;
+		if (!found)
+			return fail(L, 0, -ENOENT, "user \"%s\" was not found for "
+				    "context \"%s\"", user, name);
+	}
+	if ((rc = dup_str(L, L->path, &out->path)) < 0 ||
+	    (rc = dup_str(L, name, &out->context)) < 0 ||
+	    (rc = dup_str(L, cluster, &out->cluster)) < 0 ||
+	    (user && (rc = dup_str(L, user, &out->user)) < 0) ||
+	    (rc = dup_str(L, ns ? ns : "default", &out->namespace)) < 0 ||
+	    (rc = fill_cluster(L, cl, out)) < 0)
+		return rc;
+	return user ? fill_user(L, us, out) : 0;
+}
+
+int kubeconfig_load(const char *path, const char *context,
+		    struct kube_credentials *out, char *err, size_t errlen)
+{
+	struct kc_load L = { .path = path ? path : "", .err = err, .errlen = errlen };
+	struct ynode root = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	bool empty;
+	memset(out, 0, sizeof *out);
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || !*path)
+		return fail(&L, 0, -EINVAL, "no file name given");
+	int rc = read_file(path, &buf, &len);
+	if (rc < 0)
+		return fail(&L, 0, rc, "cannot read the file: %s", strerror(-rc));
+	/* libyaml skips a UTF-8 or UTF-16 byte-order mark itself */
+	rc = parse_yaml(&L, buf, len, &root, &empty);
+	wipe_free(buf, len);
+	if (rc == 0 && empty)
+		rc = fail(&L, 0, -EINVAL, "invalid configuration: no configuration "
+			  "has been provided");
+	else if (rc == 0 && root.kind != YN_MAP)
+		rc = fail(&L, root.line, -EINVAL, "the top level must be a mapping "
+			  "(clusters, users, contexts, current-context), not %s",
+			  kind_name(root.kind));
+	if (rc == 0)
+		rc = resolve(&L, &root, context, out);
+	ynode_free(&root);
+	if (rc < 0)
+		kubeconfig_free(out);
+	return rc;
+}
+
+void kubeconfig_free(struct kube_credentials *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c->context);
+	free(c->cluster);
+	free(c->user);
+	free(c->namespace);
+	free(c->server);
+	free(c->ca_pem);
+	free(c->client_cert_pem);
+	wipe_free(c->client_key_pem, c->client_key_pem_len);
+	if (c->token)
+		wipe_free(c->token, strlen(c->token));
+	memset(c, 0, sizeof *c);
+}
