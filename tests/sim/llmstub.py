@@ -63,7 +63,7 @@ PROSE = ("Looking at the metrics, the deployment is under moderate load. "
          "to 250m with a limit of 500m; memory can stay at 128Mi.")
 
 RE_SPEC = re.compile(r"^\s*replicas:\s*spec\s+(\d+)", re.M)
-RE_UTIL = re.compile(r"\((\d+(?:\.\d+)?)\s*% of request\)")
+RE_UTIL = re.compile(r"\((\d+(?:\.\d+)?)\s*% of request\b")
 
 
 def auto_replicas(prompt):

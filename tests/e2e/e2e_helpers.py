@@ -1,0 +1,281 @@
+"""Helpers shared by the end-to-end tests: builders for ipad.conf, IPA YAML
+and Deployments, Kubernetes quantities, the simulator's request log and the
+contract's constants (docs/contracts.md)."""
+
+import json
+import re
+from fractions import Fraction
+
+import yaml
+
+# docs/contracts.md
+MSG_DECISION = "c1166194fd7a4538b12ea45c58fa659e"
+MSG_LIFECYCLE = "a6b97f6a62354b0da168fbece8b40327"
+EX_OK, EX_TEMPFAIL, EX_CONFIG = 0, 75, 78
+
+# The stub's default resources (tests/sim/llmstub.py DEFAULT_TEXT): a
+# Deployment created with these gets "scale only" advice from the auto mode.
+STUB_RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
+                  "limits": {"cpu": "200m", "memory": "250Mi"}}
+
+
+# -- ipad.conf ---------------------------------------------------------------------
+def ini(*, kubeconfig, prometheus, advisor="ipa-agent", advisor_url=None,
+        timeout="3s", interval="2s", log_target="journal", log_format=None,
+        min_replicas=1, max_replicas=10, cluster="sim", dry_run=None,
+        state="@DIR@/state", targets="@DIR@/ipa.d", extra=""):
+    """The daemon's INI in the layout of ipad.conf(5). @DIR@ is replaced by
+    run_ipad/start_ipad with the run's directory."""
+    lines = ["[ipad]",
+             "interval = %s" % interval,
+             "state-directory = %s" % state,
+             "targets = %s" % targets,
+             "log-target = %s" % log_target]
+    if log_format:
+        lines.append("log-format = %s" % log_format)
+    if dry_run is not None:
+        lines.append("dry-run = %s" % ("true" if dry_run else "false"))
+    lines += ["", "[defaults]",
+              "min-replicas = %d" % min_replicas,
+              "max-replicas = %d" % max_replicas,
+              "", "[advisor]",
+              "type = %s" % advisor,
+              "timeout = %s" % timeout]
+    if advisor_url:
+        lines.append("url = %s" % advisor_url)
+    lines += ["", "[cluster %s]" % cluster,
+              "kubeconfig = %s" % kubeconfig,
+              "prometheus = %s" % prometheus]
+    text = "\n".join(lines) + "\n"
+    return text + extra
+
+
+# -- IPA YAML ------------------------------------------------------------------------
+def ipa_yaml(name, items, prometheus_uri, llm_agent):
+    """One IPA object (ipa.shafinhasnat.me/v1alpha1) as YAML; ``items`` are
+    ipaGroup entries: dicts with deployment, namespace, and optionally
+    ingress, minReplicas, maxReplicas, container."""
+    doc = {
+        "apiVersion": "ipa.shafinhasnat.me/v1alpha1",
+        "kind": "IPA",
+        "metadata": {"name": name},
+        "spec": {"metadata": {
+            "prometheusUri": prometheus_uri,
+            "llmAgent": llm_agent,
+            "ipaGroup": [dict(i) for i in items],
+        }},
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+README_IPA_EXAMPLE = """\
+apiVersion: ipa.shafinhasnat.me/v1alpha1
+kind: IPA
+metadata:
+  name: <IPA name>
+spec:
+  metadata:
+    prometheusUri: <Prometheus service FQDN>
+    llmAgent: https://ipaagent.example.org
+    ipaGroup:
+    - deployment: <Deployment name>
+      namespace: <Deployment namespace>
+      ingress: <Ingress name>
+"""
+
+
+# -- Kubernetes objects ----------------------------------------------------------------
+def container(name="app", image="nginx:1.25", resources=None):
+    return {"name": name, "image": image,
+            "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+            "resources": json.loads(json.dumps(resources if resources is not None
+                                               else STUB_RESOURCES))}
+
+
+def deployment(namespace, name, replicas=2, containers=None, annotations=None):
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels),
+                     "annotations": dict(annotations or {})},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": dict(labels)},
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {"containers": containers or [container()]},
+            },
+        },
+    }
+
+
+def namespace(name):
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def ingress(namespace_, name, service):
+    return {
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": name, "namespace": namespace_},
+        "spec": {"ingressClassName": "nginx", "rules": [{
+            "host": "%s.example.org" % name,
+            "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                "service": {"name": service, "port": {"number": 80}}}}]}}]},
+    }
+
+
+def containers_of(dep):
+    return {c["name"]: c for c in dep["spec"]["template"]["spec"]["containers"]}
+
+
+# -- quantities --------------------------------------------------------------------------
+_Q = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$")
+_SUFFIX = {None: Fraction(1), "n": Fraction(1, 10**9), "u": Fraction(1, 10**6),
+           "m": Fraction(1, 1000), "k": Fraction(10**3), "M": Fraction(10**6),
+           "G": Fraction(10**9), "T": Fraction(10**12), "P": Fraction(10**15),
+           "E": Fraction(10**18), "Ki": Fraction(2**10), "Mi": Fraction(2**20),
+           "Gi": Fraction(2**30), "Ti": Fraction(2**40), "Pi": Fraction(2**50),
+           "Ei": Fraction(2**60)}
+
+
+def quantity(s):
+    """A Kubernetes quantity as an exact Fraction ("250m" -> 1/4)."""
+    if isinstance(s, (int, float)):
+        return Fraction(s)
+    m = _Q.match(str(s).strip())
+    if not m:
+        raise ValueError("not a quantity: %r" % (s,))
+    num, suf = Fraction(m.group(1)), m.group(2)
+    if suf and suf[0] in "eE" and len(suf) > 1:
+        return num * Fraction(10) ** int(suf[1:])
+    return num * _SUFFIX[suf]
+
+
+def same_quantity(a, b):
+    return a is not None and b is not None and quantity(a) == quantity(b)
+
+
+# -- the simulator's request log ------------------------------------------------------------
+def _get(r, *names, default=None):
+    for n in names:
+        if isinstance(r, dict) and n in r:
+            return r[n]
+        if hasattr(r, n):
+            return getattr(r, n)
+    return default
+
+
+def req_method(r):
+    return str(_get(r, "method", "verb", default="")).upper()
+
+
+def req_path(r):
+    return str(_get(r, "path", "url", "uri", default="")).split("?", 1)[0]
+
+
+def req_content_type(r):
+    ct = _get(r, "content_type", "contentType")
+    if ct is None:
+        hdrs = _get(r, "headers", default={}) or {}
+        for k, v in hdrs.items():
+            if k.lower() == "content-type":
+                ct = v
+    return (ct or "").split(";")[0].strip().lower()
+
+
+def req_body(r):
+    b = _get(r, "body", "json")
+    if isinstance(b, (bytes, bytearray)):
+        b = b.decode("utf-8", "replace")
+    if isinstance(b, str):
+        try:
+            return json.loads(b)
+        except ValueError:
+            return b
+    return b
+
+
+def writes(requests, ns=None, name=None, resource="deployments"):
+    """Mutating requests (not GET/HEAD/OPTIONS) of the simulator's log to
+    ``resource`` (optionally one object, its subresources included)."""
+    out = []
+    for r in requests:
+        if req_method(r) in ("GET", "HEAD", "OPTIONS", ""):
+            continue
+        p = req_path(r)
+        if resource and "/%s" % resource not in p:
+            continue
+        if ns and "/namespaces/%s/" % ns not in p:
+            continue
+        if name and not re.search(r"/%s/%s(/|$)" % (re.escape(resource), re.escape(name)), p):
+            continue
+        out.append(r)
+    return out
+
+
+def all_writes(requests):
+    return [r for r in requests if req_method(r) not in ("GET", "HEAD", "OPTIONS", "")]
+
+
+# -- sanitizers -------------------------------------------------------------------------------
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "SUMMARY: AddressSanitizer", "SUMMARY: UndefinedBehaviorSanitizer",
+                     "runtime error:", "ThreadSanitizer")
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in ``text`` (from its first marker), or None."""
+    for m in SANITIZER_MARKERS:
+        i = text.find(m)
+        if i >= 0:
+            start = text.rfind("\n", 0, max(0, text.rfind("==", 0, i) - 1)) + 1
+            return text[start:start + 6000]
+    return None
+
+
+# -- stderr records (log-target = stderr) --------------------------------------------------------
+_LOGFMT = re.compile(r'([A-Za-z0-9_]+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def parse_logfmt(line):
+    out = {}
+    for k, v in _LOGFMT.findall(line):
+        if v.startswith('"'):
+            v = json.loads(v) if _valid_json_str(v) else v[1:-1]
+        out[k] = v
+    return out
+
+
+def _valid_json_str(v):
+    try:
+        json.loads(v)
+        return True
+    except ValueError:
+        return False
+
+
+def stderr_records(stderr, fmt="json"):
+    """Decision/lifecycle records ipad wrote to stderr, with the journald
+    field names (upper case) whatever the format."""
+    recs = []
+    for line in stderr.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if fmt == "json":
+            if not line.startswith("{"):
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and "MESSAGE" in rec:
+                recs.append({k: (v if isinstance(v, str) else json.dumps(v)) for k, v in rec.items()})
+        else:
+            if "message=" not in line:
+                continue
+            rec = parse_logfmt(line)
+            if "message" in rec:
+                recs.append({k.upper(): v for k, v in rec.items()})
+    return recs
