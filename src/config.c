@@ -1,1 +1,777 @@
-/* config: not yet written */
+/* config — ipad.conf, read with inih.
+ *
+ * Debian's inih gives the handler no line number, cuts section names at 50
+ * bytes and splits lines longer than 200 bytes into two. We therefore feed
+ * inih through our own line reader (ini_parse_stream): it knows the number
+ * and the full text of the line inih is working on, so every message can
+ * name its line, section headers are read whole, and over-long lines are
+ * reported and skipped instead of being split. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "duration.h"
+
+#define CONFIG_MAX_SIZE (1024 * 1024)
+/* After this many problems in one file the rest are not listed. */
+#define CONFIG_MAX_PROBLEMS 100
+
+enum section_kind {
+	SEC_NONE = 0,  /* before the first section header */
+	SEC_IPAD,
+	SEC_DEFAULTS,
+	SEC_ADVISOR,
+	SEC_CLUSTER,
+	SEC_IGNORED,   /* unknown or refused: already reported, keys skipped */
+};
+
+static const char *const section_names[] = {
+	[SEC_IPAD] = "ipad", [SEC_DEFAULTS] = "defaults",
+	[SEC_ADVISOR] = "advisor", [SEC_CLUSTER] = "cluster",
+};
+/* For suggestions: compared with "[" header "]". */
+static const char *const section_list[] = { "[ipad]", "[defaults]",
+					    "[advisor]", "[cluster]", NULL };
+
+enum value_kind { V_DURATION, V_INT, V_NUMBER, V_BOOL, V_ENUM, V_PATH,
+		  V_STRING, V_URL };
+
+static const char *const advisor_names[] = { "builtin", "ipa-agent", NULL };
+static const char *const log_target_names[] = { "auto", "journal", "stderr",
+						NULL };
+static const char *const log_format_names[] = { "logfmt", "json", NULL };
+
+/* Enumerations are stored through an int*. */
+_Static_assert(sizeof(enum advisor_type) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum log_target) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum log_format) == sizeof(int), "enum size");
+
+struct key {
+	enum section_kind section;
+	const char *name;
+	enum value_kind kind;
+	size_t offset;  /* in struct cluster_config for SEC_CLUSTER, else in
+			   struct ipad_config */
+	double min, max; /* V_INT, V_NUMBER; V_DURATION in ms */
+	bool min_open, max_open;
+	const char *const *choices; /* V_ENUM */
+};
+
+#define IPAD(f) offsetof(struct ipad_config, f)
+#define CLUSTER(f) offsetof(struct cluster_config, f)
+
+static const struct key keys[] = {
+	{ SEC_IPAD, "interval", V_DURATION, IPAD(interval_ms), 1000, 86400000,
+	  false, false, NULL },
+	{ SEC_IPAD, "state-directory", V_PATH, IPAD(state_directory), 0, 0,
+	  false, false, NULL },
+	{ SEC_IPAD, "dry-run", V_BOOL, IPAD(dry_run), 0, 0, false, false, NULL },
+	{ SEC_IPAD, "concurrency", V_INT, IPAD(concurrency), 1, 256,
+	  false, false, NULL },
+	{ SEC_IPAD, "targets", V_PATH, IPAD(targets), 0, 0, false, false, NULL },
+	{ SEC_IPAD, "log-target", V_ENUM, IPAD(log_target), 0, 0, false, false,
+	  log_target_names },
+	{ SEC_IPAD, "log-format", V_ENUM, IPAD(log_format), 0, 0, false, false,
+	  log_format_names },
+	{ SEC_DEFAULTS, "min-replicas", V_INT, IPAD(min_replicas), 0, 100000,
+	  false, false, NULL },
+	{ SEC_DEFAULTS, "max-replicas", V_INT, IPAD(max_replicas), 1, 100000,
+	  false, false, NULL },
+	{ SEC_ADVISOR, "type", V_ENUM, IPAD(advisor), 0, 0, false, false,
+	  advisor_names },
+	{ SEC_ADVISOR, "timeout", V_DURATION, IPAD(advisor_timeout_ms),
+	  100, 600000, false, false, NULL },
+	{ SEC_ADVISOR, "url", V_URL, IPAD(advisor_url), 0, 0, false, false, NULL },
+	{ SEC_ADVISOR, "target-cpu-utilization", V_NUMBER,
+	  IPAD(target_cpu_utilization), 0, 1000, true, false, NULL },
+	{ SEC_ADVISOR, "tolerance", V_NUMBER, IPAD(tolerance), 0, 1,
+	  false, true, NULL },
+	{ SEC_CLUSTER, "kubeconfig", V_PATH, CLUSTER(kubeconfig), 0, 0,
+	  false, false, NULL },
+	{ SEC_CLUSTER, "context", V_STRING, CLUSTER(context), 0, 0,
+	  false, false, NULL },
+	{ SEC_CLUSTER, "prometheus", V_URL, CLUSTER(prometheus), 0, 0,
+	  false, false, NULL },
+	{ SEC_CLUSTER, "request-timeout", V_DURATION,
+	  CLUSTER(request_timeout_ms), 100, 600000, false, false, NULL },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Everything the reader and the handler share while one file is read. */
+struct state {
+	struct ipad_config *cfg;
+	struct diag *d;
+	const char *path;
+	char *dir;             /* absolute directory of path */
+	const char *buf;       /* the whole file */
+	size_t len, pos;
+	int line;              /* of the line inih is working on */
+	enum section_kind section;
+	char section_text[256]; /* the current header as written, for messages */
+	int cluster_line;      /* header line of the one cluster section */
+	char cluster_text[256]; /* and its text ("cluster", "cluster eu") */
+	int seen[NKEYS];       /* line where each key was set, 0: not set */
+	int problems;
+	bool oom;
+};
+
+/* Report a problem of the line being read ("PATH:LINE: ..."), or of the
+ * whole file with line 0. Stops listing after CONFIG_MAX_PROBLEMS. */
+static void problem(struct state *st, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void problem(struct state *st, int line, const char *fmt, ...)
+{
+	if (st->problems++ == CONFIG_MAX_PROBLEMS) {
+		diag_error(st->d, "%s: too many problems; not listing more",
+			   st->path);
+		return;
+	}
+	if (st->problems > CONFIG_MAX_PROBLEMS)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		diag_error(st->d, "%s:%d: %s", st->path, line, msg);
+	else
+		diag_error(st->d, "%s: %s", st->path, msg);
+}
+
+/* A name as it can appear in a message: as is when it is plain, quoted
+ * when it holds anything else. */
+static const char *shown(const char *name, char *buf, size_t len)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._- ");
+	if (*name && !name[n])
+		return name;
+	return diag_quote(name, buf, len);
+}
+
+/* "[section] key: " for messages. */
+static char *where(const struct state *st, const char *name, char *buf,
+		   size_t len)
+{
+	char q[DIAG_QUOTE_BUFSZ];
+	if (st->section == SEC_NONE)
+		snprintf(buf, len, "%s", shown(name, q, sizeof(q)));
+	else
+		snprintf(buf, len, "[%s] %s", st->section_text,
+			 shown(name, q, sizeof(q)));
+	return buf;
+}
+
+static const struct key *find_key(enum section_kind section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].section == section && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* The names of the keys of section, NULL-terminated, into list. */
+static void key_names(enum section_kind section, const char **list)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].section == section)
+			list[n++] = keys[i].name;
+	list[n] = NULL;
+}
+
+static char *path_resolve(const char *dir, const char *value)
+{
+	if (value[0] == '/')
+		return strdup(value);
+	while (value[0] == '.' && value[1] == '/')
+		for (value += 2; *value == '/'; value++)
+			;
+	char *out = NULL;
+	if (asprintf(&out, "%s/%s", strcmp(dir, "/") ? dir : "", value) < 0)
+		return NULL;
+	return out;
+}
+
+/* Absolute directory of path, malloc'd. */
+static char *config_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+			  : strdup(".");
+	if (!dir || dir[0] == '/')
+		return dir;
+	char cwd[4096];
+	char *abs = NULL;
+	if (getcwd(cwd, sizeof(cwd)) &&
+	    asprintf(&abs, "%s/%s", cwd, dir) < 0)
+		abs = NULL;
+	free(dir);
+	return abs;
+}
+
+static char *range_text(const struct key *k, char *buf, size_t len)
+{
+	char lo[32], hi[32];
+	if (k->kind == V_DURATION) {
+		duration_format((int64_t)k->min, lo, sizeof(lo));
+		duration_format((int64_t)k->max, hi, sizeof(hi));
+	} else {
+		snprintf(lo, sizeof(lo), "%g", k->min);
+		snprintf(hi, sizeof(hi), "%g", k->max);
+	}
+	if (k->min_open)
+		snprintf(buf, len, "more than %s and at most %s", lo, hi);
+	else if (k->max_open)
+		snprintf(buf, len, "at least %s and less than %s", lo, hi);
+	else
+		snprintf(buf, len, "from %s to %s", lo, hi);
+	return buf;
+}
+
+static bool in_range(const struct key *k, double v)
+{
+	return (k->min_open ? v > k->min : v >= k->min) &&
+	       (k->max_open ? v < k->max : v <= k->max);
+}
+
+static bool parse_int(const char *s, long long *v)
+{
+	const char *p = s + (*s == '-' || *s == '+');
+	if (!*p || strspn(p, "0123456789") != strlen(p))
+		return false;
+	errno = 0;
+	char *end;
+	*v = strtoll(s, &end, 10);
+	return errno == 0 && !*end;
+}
+
+static bool parse_number(const char *s, double *v)
+{
+	const char *p = s + (*s == '-' || *s == '+');
+	size_t whole = strspn(p, "0123456789");
+	size_t frac = p[whole] == '.' ? strspn(p + whole + 1, "0123456789") : 0;
+	size_t n = whole + (p[whole] == '.' ? 1 + frac : 0);
+	if (whole + frac == 0 || p[n])
+		return false;
+	char *end;
+	*v = strtod(s, &end);
+	return !*end;
+}
+
+static bool parse_bool(const char *s, bool *v)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
+			*v = strcasecmp(s, yes[i]) == 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Replace *field by value (owned, from an allocation that may have
+ * failed: NULL then means out of memory). */
+static void set_string(struct state *st, char **field, char *value)
+{
+	if (!value)
+		st->oom = true;
+	free(*field);
+	*field = value;
+}
+
+/* Clear an optional string: an empty value means "not set". */
+static void clear_string(char **field)
+{
+	free(*field);
+	*field = NULL;
+}
+
+/* Parse value for k and store it; report what is wrong otherwise. */
+static void set_value(struct state *st, const struct key *k, const char *name,
+		      const char *value)
+{
+	char *base = k->section == SEC_CLUSTER ? (char *)st->cfg->clusters
+					       : (char *)st->cfg;
+	void *field = base + k->offset;
+	char at[512], q[DIAG_QUOTE_BUFSZ], range[96], err[512];
+	where(st, name, at, sizeof(at));
+	diag_quote(value, q, sizeof(q));
+
+	switch (k->kind) {
+	case V_DURATION: {
+		int64_t ms;
+		if (duration_parse_ms(value, &ms, err, sizeof(err)) < 0)
+			problem(st, st->line, "%s: %s", at, err);
+		else if (!in_range(k, (double)ms))
+			problem(st, st->line, "%s: %s is out of range; use a value %s",
+				at, q, range_text(k, range, sizeof(range)));
+		else
+			*(int64_t *)field = ms;
+		break;
+	}
+	case V_INT: {
+		long long v;
+		if (!parse_int(value, &v))
+			problem(st, st->line, "%s: %s is not a whole number; use one %s",
+				at, q, range_text(k, range, sizeof(range)));
+		else if (!in_range(k, (double)v))
+			problem(st, st->line, "%s: %s is out of range; use a value %s",
+				at, q, range_text(k, range, sizeof(range)));
+		else
+			*(int *)field = (int)v;
+		break;
+	}
+	case V_NUMBER: {
+		double v;
+		if (!parse_number(value, &v))
+			problem(st, st->line, "%s: %s is not a number; use one %s",
+				at, q, range_text(k, range, sizeof(range)));
+		else if (!in_range(k, v))
+			problem(st, st->line, "%s: %s is out of range; use a value %s",
+				at, q, range_text(k, range, sizeof(range)));
+		else
+			*(double *)field = v;
+		break;
+	}
+	case V_BOOL:
+		if (!parse_bool(value, (bool *)field))
+			problem(st, st->line, "%s: %s is not a boolean; use true or "
+				"false (or yes/no, on/off, 1/0)", at, q);
+		break;
+	case V_ENUM: {
+		for (int i = 0; k->choices[i]; i++) {
+			if (strcmp(value, k->choices[i]) == 0) {
+				*(int *)field = i;
+				return;
+			}
+		}
+		char list[256], hint[128];
+		problem(st, st->line, "%s: %s is not one of %s%s", at, q,
+			diag_join((const char *const *)k->choices, list, sizeof(list)),
+			diag_suggest(value, k->choices, hint, sizeof(hint)));
+		break;
+	}
+	case V_PATH:
+		if (!*value)
+			problem(st, st->line, "%s: is empty; give a path", at);
+		else
+			set_string(st, field, path_resolve(st->dir, value));
+		break;
+	case V_STRING:
+		if (*value)
+			set_string(st, field, strdup(value));
+		else
+			clear_string(field);
+		break;
+	case V_URL: {
+		char *url = NULL;
+		if (!*value) {
+			clear_string(field);
+			break;
+		}
+		int rc = config_base_url(value, &url, err, sizeof(err));
+		if (rc == -ENOMEM)
+			st->oom = true;
+		else if (rc < 0 || *err)
+			problem(st, st->line, "%s: %s", at, err);
+		if (rc == 0 && !*err)
+			set_string(st, field, url);
+		else
+			free(url);
+		break;
+	}
+	}
+}
+
+/* An unknown key: say which keys the section has, or where the key
+ * belongs when it is another section's. */
+static void unknown_key(struct state *st, const char *name)
+{
+	char at[512], hint[128], list[512];
+	const char *names[NKEYS + 1];
+	where(st, name, at, sizeof(at));
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].name, name) == 0) {
+			problem(st, st->line, "%s: belongs in the [%s] section%s",
+				at, section_names[keys[i].section],
+				st->section == SEC_NONE ? ", but comes before any section header" : "");
+			return;
+		}
+	}
+	if (st->section == SEC_NONE) {
+		problem(st, st->line, "%s: unknown key before any section header "
+			"(valid sections: [ipad], [defaults], [advisor], [cluster NAME])",
+			at);
+		return;
+	}
+	key_names(st->section, names);
+	problem(st, st->line, "%s: unknown key%s (valid in [%s]: %s)", at,
+		diag_suggest(name, names, hint, sizeof(hint)),
+		section_names[st->section], diag_join(names, list, sizeof(list)));
+}
+
+/* The text of line number line of the file, for messages. */
+static void line_text(const struct state *st, int line, char *buf, size_t len)
+{
+	const char *p = st->buf, *end = st->buf + st->len;
+	for (int i = 1; i < line && p < end; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	size_t n = (nl ? nl : end) - p;
+	if (n && p[n - 1] == '\r')
+		n--;
+	char text[128];
+	if (n >= sizeof(text))
+		n = sizeof(text) - 1;
+	memcpy(text, p, n);
+	text[n] = '\0';
+	diag_quote(text + strspn(text, " \t"), buf, len);
+}
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct state *st = user;
+	(void)section; /* cut at 50 bytes by inih: we track our own */
+
+	if (st->section == SEC_IGNORED)
+		return 1;
+	if (!*name) {
+		char text[DIAG_QUOTE_BUFSZ];
+		line_text(st, st->line, text, sizeof(text));
+		problem(st, st->line, "%s has no key before the '='", text);
+		return 1;
+	}
+	const struct key *k = st->section == SEC_NONE ? NULL
+						       : find_key(st->section, name);
+	if (!k) {
+		unknown_key(st, name);
+		return 1;
+	}
+	size_t i = (size_t)(k - keys);
+	if (st->seen[i]) {
+		char at[512];
+		problem(st, st->line, "%s: is set twice (also on line %d); keep one",
+			where(st, name, at, sizeof(at)), st->seen[i]);
+		return 1;
+	}
+	st->seen[i] = st->line;
+	set_value(st, k, name, value);
+	return 1;
+}
+
+static bool valid_cluster_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	return n > 0 && n <= 63 && !s[n];
+}
+
+/* A section header "[text]" (text without the brackets, trimmed). */
+static void section_begin(struct state *st, char *text)
+{
+	struct ipad_config *cfg = st->cfg;
+	char q[DIAG_QUOTE_BUFSZ], hint[128];
+
+	snprintf(st->section_text, sizeof(st->section_text), "%s",
+		 shown(text, q, sizeof(q)));
+	for (enum section_kind s = SEC_IPAD; s < SEC_CLUSTER; s++) {
+		if (strcmp(text, section_names[s]) == 0) {
+			st->section = s;
+			return;
+		}
+	}
+	if (strncmp(text, "cluster", 7) != 0 || (text[7] && text[7] != ' ' &&
+						  text[7] != '\t')) {
+		char bracketed[260];
+		snprintf(bracketed, sizeof(bracketed), "[%s]", text);
+		st->section = SEC_IGNORED;
+		problem(st, st->line, "[%s]: unknown section%s (valid: [ipad], "
+			"[defaults], [advisor], [cluster NAME])",
+			shown(text, q, sizeof(q)),
+			diag_suggest(bracketed, section_list, hint, sizeof(hint)));
+		return;
+	}
+	const char *name = text + 7 + strspn(text + 7, " \t");
+	if (!*name)
+		name = "default";
+	if (cfg->cluster_count > 0) {
+		st->section = SEC_IGNORED;
+		problem(st, st->line, "[%s]: a second cluster section; this version "
+			"of ipad manages exactly one cluster ([cluster %s] on line %d)",
+			shown(text, q, sizeof(q)), cfg->clusters[0].name,
+			st->cluster_line);
+		return;
+	}
+	st->section = SEC_CLUSTER;
+	st->cluster_line = st->line;
+	memcpy(st->cluster_text, st->section_text, sizeof(st->cluster_text));
+	if (!valid_cluster_name(name))
+		problem(st, st->line, "[%s]: %s is not a valid cluster name; use up to "
+			"63 letters, digits, '.', '_' and '-'",
+			shown(text, q, sizeof(q)), diag_quote(name, q, sizeof(q)));
+	cfg->clusters = calloc(1, sizeof(*cfg->clusters));
+	if (!cfg->clusters) {
+		st->oom = true;
+		st->section = SEC_IGNORED;
+		return;
+	}
+	cfg->cluster_count = 1;
+	cfg->clusters[0].request_timeout_ms = 10000;
+	set_string(st, &cfg->clusters[0].name, strdup(name));
+}
+
+/* inih's fgets: hand it one line of the file at a time. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct state *st = stream;
+	if (st->pos >= st->len || num < 2)
+		return NULL;
+	const char *line = st->buf + st->pos;
+	const char *nl = memchr(line, '\n', st->len - st->pos);
+	size_t n = nl ? (size_t)(nl - line) : st->len - st->pos;
+	st->pos += n + (nl != NULL);
+	st->line++;
+	if (n && line[n - 1] == '\r')
+		n--;
+	size_t raw = n;
+	if (st->line == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+		line += 3;
+		n -= 3;
+	}
+	/* Leading blanks would make inih read the line as the continuation
+	 * of the previous value. ipad has no multi-line values. */
+	while (n && (*line == ' ' || *line == '\t')) {
+		line++;
+		n--;
+	}
+	str[0] = '\n';
+	str[1] = '\0';
+	if (n == 0 || *line == ';' || *line == '#')
+		return str; /* comments are free to be long */
+	if (raw > (size_t)num - 2) {
+		problem(st, st->line, "the line is %zu bytes long; lines of ipad.conf "
+			"can be at most %d bytes (a limit of the inih library)",
+			raw, num - 2);
+		if (*line == '[')
+			st->section = SEC_IGNORED;
+		return str;
+	}
+	memcpy(str, line, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	if (*line == '[') {
+		char *end = memchr(str, ']', n);
+		if (!end) {
+			st->section = SEC_IGNORED; /* inih reports the line */
+			return str;
+		}
+		char text[256];
+		size_t len = (size_t)(end - str - 1);
+		memcpy(text, str + 1, len);
+		text[len] = '\0';
+		while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+			text[--len] = '\0';
+		section_begin(st, text + strspn(text, " \t"));
+	}
+	return str;
+}
+
+/* Read path into a NUL-terminated buffer. Returns 0 or -errno. */
+static int read_file(struct state *st, char **out)
+{
+	FILE *f = fopen(st->path, "re");
+	if (!f) {
+		int rc = -errno;
+		problem(st, 0, "cannot open: %s", strerror(errno));
+		return rc;
+	}
+	char *buf = malloc(CONFIG_MAX_SIZE + 1);
+	size_t n = buf ? fread(buf, 1, CONFIG_MAX_SIZE + 1, f) : 0;
+	int rc = 0;
+	if (!buf)
+		rc = -ENOMEM;
+	else if (ferror(f)) {
+		rc = -errno;
+		problem(st, 0, "cannot read: %s", strerror(errno));
+	} else if (n > CONFIG_MAX_SIZE) {
+		rc = -EFBIG;
+		problem(st, 0, "is larger than 1 MiB; is it the right file?");
+	} else if (memchr(buf, '\0', n)) {
+		rc = -EINVAL;
+		problem(st, 0, "contains NUL bytes; ipad.conf must be a text file");
+	}
+	fclose(f);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	st->len = n;
+	return 0;
+}
+
+/* Checks of the whole file, once it has been read. */
+static void check_whole(struct state *st)
+{
+	struct ipad_config *cfg = st->cfg;
+	size_t kubeconfig = (size_t)(find_key(SEC_CLUSTER, "kubeconfig") - keys);
+	size_t min = (size_t)(find_key(SEC_DEFAULTS, "min-replicas") - keys);
+	size_t max = (size_t)(find_key(SEC_DEFAULTS, "max-replicas") - keys);
+
+	if (cfg->cluster_count == 0 && !st->oom)
+		problem(st, 0, "there is no [cluster] section; add one, for example "
+			"\"[cluster]\" with \"kubeconfig = /etc/ipad/kubeconfig\" and "
+			"\"prometheus = http://127.0.0.1:9090\" below it");
+	else if (cfg->cluster_count > 0 && !st->seen[kubeconfig])
+		problem(st, st->cluster_line, "[%s] kubeconfig: is required; "
+			"give the kubeconfig file for this cluster, e.g. "
+			"\"kubeconfig = /etc/ipad/kubeconfig\"", st->cluster_text);
+	if (cfg->min_replicas > cfg->max_replicas) {
+		if (st->seen[max])
+			problem(st, st->seen[max], "[defaults] max-replicas: %d is less "
+				"than min-replicas (%d)", cfg->max_replicas,
+				cfg->min_replicas);
+		else
+			problem(st, st->seen[min], "[defaults] min-replicas: %d is more "
+				"than max-replicas (%d, the default); set max-replicas too",
+				cfg->min_replicas, cfg->max_replicas);
+	}
+}
+
+int config_load(const char *path, struct ipad_config *cfg, struct diag *d)
+{
+	struct state st = { .cfg = cfg, .d = d, .path = path };
+	size_t errors = diag_errors(d);
+	char *buf = NULL;
+
+	int rc = config_defaults(cfg);
+	if (rc < 0)
+		return rc;
+	cfg->path = strdup(path);
+	st.dir = config_dir(path);
+	if (!cfg->path || !st.dir) {
+		free(st.dir);
+		return -ENOMEM;
+	}
+	rc = read_file(&st, &buf);
+	if (rc < 0) {
+		free(st.dir);
+		return rc;
+	}
+	st.buf = buf;
+
+	int line = ini_parse_stream(reader, &st, handler, &st);
+	if (line == -2)
+		st.oom = true;
+	else if (line > 0) {
+		char text[DIAG_QUOTE_BUFSZ];
+		line_text(&st, line, text, sizeof(text));
+		problem(&st, line, "%s is neither \"[section]\" nor \"key = value\"",
+			text);
+	}
+	if (!st.oom)
+		check_whole(&st);
+	free(buf);
+	free(st.dir);
+	if (st.oom)
+		return -ENOMEM;
+	return diag_errors(d) > errors ? -EINVAL : 0;
+}
+
+int config_defaults(struct ipad_config *cfg)
+{
+	*cfg = (struct ipad_config){
+		.interval_ms = 60000,
+		.state_directory = strdup(LOCALSTATEDIR "/lib/ipad"),
+		.concurrency = 4,
+		.targets = strdup(SYSCONFDIR "/ipad/ipa.d"),
+		.min_replicas = 1,
+		.max_replicas = 10,
+		.advisor_timeout_ms = 20000,
+		.target_cpu_utilization = 70,
+		.tolerance = 0.1,
+	};
+	return cfg->state_directory && cfg->targets ? 0 : -ENOMEM;
+}
+
+void config_free(struct ipad_config *cfg)
+{
+	for (int i = 0; i < cfg->cluster_count; i++) {
+		free(cfg->clusters[i].name);
+		free(cfg->clusters[i].kubeconfig);
+		free(cfg->clusters[i].context);
+		free(cfg->clusters[i].prometheus);
+	}
+	free(cfg->clusters);
+	free(cfg->path);
+	free(cfg->state_directory);
+	free(cfg->targets);
+	free(cfg->advisor_url);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *advisor_type_name(enum advisor_type t)
+{
+	return (unsigned)t < 2 ? advisor_names[t] : "unknown";
+}
+
+int config_base_url(const char *text, char **url, char *err, size_t errlen)
+{
+	char q[DIAG_QUOTE_BUFSZ];
+	*url = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!text || !*text) {
+		snprintf(err, errlen, "the URL is empty");
+		return -EINVAL;
+	}
+	diag_quote(text, q, sizeof(q));
+	const char *sep = strstr(text, "://");
+	size_t scheme = sep ? (size_t)(sep - text) : 0;
+	if (sep && strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789+.-") != scheme)
+		sep = NULL; /* "://" later in the text is not a scheme */
+	if (sep && !((scheme == 4 && strncasecmp(text, "http", 4) == 0) ||
+		     (scheme == 5 && strncasecmp(text, "https", 5) == 0))) {
+		snprintf(err, errlen, "%s: the scheme \"%.*s\" is not supported; "
+			 "use http:// or https://", q, (int)scheme, text);
+		return -EINVAL;
+	}
+	const char *host = sep ? sep + 3 : text;
+	if (!*host || strchr("/?#", *host)) {
+		snprintf(err, errlen, "%s has no host name", q);
+		return -EINVAL;
+	}
+	if (asprintf(url, "%s%s", sep ? "" : "http://", text) < 0) {
+		*url = NULL;
+		return -ENOMEM;
+	}
+	size_t n = strlen(*url);
+	while (n && (*url)[n - 1] == '/')
+		(*url)[--n] = '\0';
+	for (const unsigned char *p = (const unsigned char *)*url; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f || strchr("<>\"{}|\\^`", *p)) {
+			snprintf(err, errlen, "%s is not a usable URL (it contains "
+				 "blanks or one of <>\"{}|\\^`); is it a placeholder?",
+				 q);
+			break;
+		}
+	}
+	return 0;
+}

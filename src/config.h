@@ -35,6 +35,7 @@
 #define IPAD_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "diag.h"
@@ -80,8 +81,9 @@ struct ipad_config {
 	int cluster_count;
 };
 
-/* Fill cfg with the defaults above (no clusters). */
-void config_defaults(struct ipad_config *cfg);
+/* Fill cfg with the defaults above (no clusters). Returns 0, or -ENOMEM
+ * (cfg is then still safe to pass to config_free()). */
+int config_defaults(struct ipad_config *cfg);
 
 /* Load path into cfg (which is first set to defaults). Every problem is
  * appended to d as "PATH:LINE: [SECTION] KEY: what is wrong; what to do".
@@ -97,5 +99,17 @@ void config_free(struct ipad_config *cfg);
 
 /* Name of the advisor type as written in the INI ("builtin", "ipa-agent"). */
 const char *advisor_type_name(enum advisor_type t);
+
+/* The base URL of a service (Prometheus, an IPA agent) as ipad uses it:
+ * "http://" is added when text has no scheme ("prometheus:9090" ->
+ * "http://prometheus:9090") and trailing slashes are removed. *url is
+ * malloc'd (the caller frees it).
+ * Returns 0, or -EINVAL with a sentence in err (empty text, a scheme other
+ * than http/https, no host) and *url NULL, or -ENOMEM. When 0 is returned
+ * but the URL cannot be right (blanks, <placeholder> brackets, quotes),
+ * err holds a sentence saying so, else err is "": the caller decides
+ * whether that is an error (ipad.conf) or a warning (IPA files, whose
+ * README example has placeholders). */
+int config_base_url(const char *text, char **url, char *err, size_t errlen);
 
 #endif
