@@ -42,7 +42,9 @@ struct http_response {
 	char *body;                  /* owned, always NUL-terminated (may be "") */
 	size_t body_len;
 	char *content_type;          /* owned or NULL */
-	long retry_after_s;          /* Retry-After in seconds, -1 when absent */
+	long retry_after_s;          /* Retry-After in seconds (an HTTP-date
+					as seconds from now), -1 when absent
+					or unparsable */
 	double elapsed_s;            /* total time of the transfer */
 };
 
@@ -50,17 +52,24 @@ struct http_response {
 int http_global_init(void);
 void http_global_cleanup(void);
 
-/* A pool (share handle) and clients bound to it. NULL on allocation error. */
+/* A pool (share handle: DNS cache and connection cache, locked with one
+ * mutex per kind of shared data) and clients bound to it. NULL on
+ * allocation error. Free every client of a pool before the pool. */
 struct http_pool *http_pool_new(void);
 void http_pool_free(struct http_pool *p);
 struct http_client *http_client_new(struct http_pool *p);
 void http_client_free(struct http_client *c);
 
 /* Perform one request. Returns 0 when an HTTP response arrived (whatever its
- * status), or a negative errno (-ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH,
- * -EPROTO for TLS problems, -EIO otherwise) with curl's reason and the URL
- * (without query string credentials) in err. resp is filled only on 0 and
- * must be freed with http_response_free(). */
+ * status), or a negative errno (-ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH
+ * also for a name that does not resolve, -EPROTO for TLS problems, -EFBIG
+ * for a body over 64 MiB, -EINVAL for a malformed request or URL, -ENOMEM,
+ * -EIO otherwise) with "METHOD URL: curl's reason" in err; the URL is shown
+ * without user info, query string or fragment. resp is filled only on 0
+ * (left empty otherwise) and must be freed with http_response_free().
+ * A request with a body is sent with the body as is: give its Content-Type
+ * in headers. Header values are wiped from memory after the request
+ * (they may carry a bearer token). */
 int http_do(struct http_client *c, const struct http_request *req,
 	    struct http_response *resp, char *err, size_t errlen);
 
