@@ -1,1 +1,248 @@
-/* kube: not yet written */
+/* kube — Kubernetes REST requests and Status errors (see kube.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube.h"
+
+#define KUBE_DEFAULT_TIMEOUT_MS 10000L
+#define KUBE_SNIPPET_LEN 80     /* of a body that is not a Status */
+
+int kube_cluster_init(struct kube_cluster *k, const char *name,
+		      const char *kubeconfig, const char *context,
+		      long request_timeout_ms, char *err, size_t errlen)
+{
+	memset(k, 0, sizeof *k);
+	int rc = kubeconfig_load(kubeconfig, context, &k->creds, err, errlen);
+	if (rc < 0)
+		return rc;
+	k->name = strdup(name ? name : "");
+	if (!k->name) {
+		kubeconfig_free(&k->creds);
+		if (err && errlen)
+			snprintf(err, errlen, "cluster \"%s\": out of memory", name);
+		return -ENOMEM;
+	}
+	const struct kube_credentials *c = &k->creds;
+	k->tls = (struct http_tls){
+		.ca_pem = c->ca_pem,
+		.ca_pem_len = c->ca_pem_len,
+		.insecure_skip_verify = c->insecure_skip_tls_verify,
+		.client_cert_pem = c->client_cert_pem,
+		.client_cert_pem_len = c->client_cert_pem_len,
+		.client_key_pem = c->client_key_pem,
+		.client_key_pem_len = c->client_key_pem_len,
+	};
+	k->request_timeout_ms = request_timeout_ms > 0 ? request_timeout_ms
+						       : KUBE_DEFAULT_TIMEOUT_MS;
+	return 0;
+}
+
+void kube_cluster_free(struct kube_cluster *k)
+{
+	if (!k)
+		return;
+	free(k->name);
+	kubeconfig_free(&k->creds);
+	memset(k, 0, sizeof *k);
+}
+
+void kube_result_free(struct kube_result *r)
+{
+	if (!r)
+		return;
+	cJSON_Delete(r->object);
+	free(r->reason);
+	*r = (struct kube_result){ .retry_after_s = -1 };
+}
+
+/* Append to the error sentence being built in err. */
+__attribute__((format(printf, 4, 5)))
+static void append(char *err, size_t errlen, size_t *off, const char *fmt, ...)
+{
+	if (!err || *off >= errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(err + *off, errlen - *off, fmt, ap);
+	va_end(ap);
+	*off = n < 0 ? errlen : *off + (size_t)n;
+}
+
+/* At most KUBE_SNIPPET_LEN printable characters of an unexpected body:
+ * controls and runs of white space become one space, other bytes '?'. */
+static void snippet(const char *body, size_t len, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o < KUBE_SNIPPET_LEN; i++) {
+		unsigned char ch = (unsigned char)body[i];
+		char c = ch < 0x20 || ch == 0x7f ? ' ' : ch > 0x7f ? '?' : (char)ch;
+		if (c != ' ' || (o > 0 && out[o - 1] != ' '))
+			out[o++] = c;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+static int errno_of_status(long status)
+{
+	if (status == 404)
+		return -ENOENT;
+	if (status == 401 || status == 403)
+		return -EACCES;
+	if (status == 409)
+		return -EBUSY;
+	if (status == 429 || status >= 500)
+		return -EAGAIN;
+	return status >= 400 ? -EINVAL : -EIO;
+}
+
+static const char *str_item(const cJSON *obj, const char *key)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+	return s && *s ? s : NULL;
+}
+
+/* A non-2xx answer: "<code> <reason>: <message>" from its Status object,
+ * then "(field: message; ...)" of the causes whose message the Status
+ * message does not already contain. */
+static int status_error(const struct http_response *resp, struct kube_result *r,
+			char *err, size_t errlen, size_t off)
+{
+	int rc = errno_of_status(resp->status);
+	cJSON *st = cJSON_ParseWithLength(resp->body, resp->body_len);
+	const char *kind = str_item(st, "kind");
+	if (!kind || strcmp(kind, "Status") != 0) {
+		char text[KUBE_SNIPPET_LEN + 1];
+		snippet(resp->body, resp->body_len, text);
+		append(err, errlen, &off, "HTTP %ld (not a Kubernetes Status: %s)",
+		       resp->status, *text ? text : "empty body");
+		cJSON_Delete(st);
+		return rc;
+	}
+	const char *reason = str_item(st, "reason"), *message = str_item(st, "message");
+	const cJSON *details = cJSON_GetObjectItemCaseSensitive(st, "details");
+	const cJSON *after = cJSON_GetObjectItemCaseSensitive(details, "retryAfterSeconds");
+	if (reason)
+		r->reason = strdup(reason);
+	if (r->retry_after_s < 0 && cJSON_IsNumber(after) && after->valuedouble > 0)
+		r->retry_after_s = (long)after->valuedouble;
+	append(err, errlen, &off, "%ld%s%s%s%s", resp->status, reason ? " " : "",
+	       reason ? reason : "", message ? ": " : "", message ? message : "");
+	const char *sep = " (";
+	const cJSON *cause;
+	cJSON_ArrayForEach(cause, cJSON_GetObjectItemCaseSensitive(details, "causes")) {
+		const char *field = str_item(cause, "field");
+		const char *text = str_item(cause, "message");
+		if (!text || (message && strstr(message, text)))
+			continue;
+		append(err, errlen, &off, "%s%s%s%s", sep, field ? field : "",
+		       field ? ": " : "", text);
+		sep = "; ";
+	}
+	if (sep[0] == ';')
+		append(err, errlen, &off, ")");
+	cJSON_Delete(st);
+	return rc;
+}
+
+/* Fill r from an HTTP answer: the object of a 2xx, else the Status error. */
+static int take_response(const char *method, const char *path,
+			 const struct http_response *resp, struct kube_result *r,
+			 char *err, size_t errlen)
+{
+	bool ok = resp->status >= 200 && resp->status <= 299;
+	size_t off = 0;
+	r->status = resp->status;
+	r->retry_after_s = resp->retry_after_s;
+	if (ok) {
+		r->object = cJSON_ParseWithLength(resp->body, resp->body_len);
+		if (cJSON_IsObject(r->object))
+			return 0;
+		cJSON_Delete(r->object);
+		r->object = NULL;
+	}
+	append(err, errlen, &off, "%s %.*s: ", method, (int)strcspn(path, "?"), path);
+	if (!ok)
+		return status_error(resp, r, err, errlen, off);
+	char text[KUBE_SNIPPET_LEN + 1];
+	snippet(resp->body, resp->body_len, text);
+	append(err, errlen, &off, "%ld but the body is not a JSON object: %s",
+	       resp->status, *text ? text : "empty body");
+	return -EBADMSG;
+}
+
+int kube_request(struct kube_cluster *k, struct http_client *hc,
+		 const char *method, const char *path,
+		 const char *content_type, const char *body, long timeout_ms,
+		 struct kube_result *res, char *err, size_t errlen)
+{
+	struct kube_result local, *r = res ? res : &local;
+	*r = (struct kube_result){ .retry_after_s = -1 };
+	size_t off = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!k || !method || !path || path[0] != '/') {
+		append(err, errlen, &off, "kube: a request needs a cluster, a "
+		       "method and a path starting with '/'");
+		return -EINVAL;
+	}
+	char *url = NULL, *auth = NULL, *ctype = NULL;
+	if (asprintf(&url, "%s%s", k->creds.server, path) < 0)
+		url = NULL;
+	if (k->creds.token &&
+	    asprintf(&auth, "Authorization: Bearer %s", k->creds.token) < 0)
+		auth = NULL;
+	if (body && asprintf(&ctype, "Content-Type: %s",
+			     content_type ? content_type : "application/json") < 0)
+		ctype = NULL;
+	int rc;
+	if (!url || (k->creds.token && !auth) || (body && !ctype)) {
+		append(err, errlen, &off, "%s %.*s: out of memory", method,
+		       (int)strcspn(path, "?"), path);
+		rc = -ENOMEM;
+	} else {
+		const char *headers[5], **h = headers;
+		if (auth)
+			*h++ = auth;
+		*h++ = "Accept: application/json";
+		if (ctype)
+			*h++ = ctype;
+		*h++ = "User-Agent: ipad/" PACKAGE_VERSION;
+		*h = NULL;
+		struct http_request req = {
+			.method = method, .url = url, .headers = headers,
+			.body = body, .body_len = body ? strlen(body) : 0,
+			.timeout_ms = timeout_ms > 0 ? timeout_ms : k->request_timeout_ms,
+			.tls = &k->tls,
+		};
+		struct http_response resp;
+		rc = http_do(hc, &req, &resp, err, errlen);
+		if (rc == 0)
+			rc = take_response(method, path, &resp, r, err, errlen);
+		http_response_free(&resp);
+	}
+	free(url);
+	free(ctype);
+	if (auth) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	if (!res)
+		kube_result_free(&local);
+	return rc;
+}
+
+char *kube_escape_segment(const char *s)
+{
+	/* "." and ".." would be removed from the path as dot-segments */
+	if (!s || !*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return http_escape(s);
+}
