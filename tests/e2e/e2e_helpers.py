@@ -92,13 +92,21 @@ def container(name="app", image="nginx:1.25", resources=None):
                                                else STUB_RESOURCES))}
 
 
-def deployment(namespace, name, replicas=2, containers=None, annotations=None):
+def deployment(namespace, name, replicas=2, containers=None, annotations=None,
+               ingress=None):
+    """An apps/v1 Deployment for the simulator. Its pods get ready after
+    0.2 s; ``ingress`` names the ingress-nginx Ingress whose request series
+    the simulator exports for it (annotations ipad-sim/*, tests/sim/kubesim.py)."""
     labels = {"app": name}
+    ann = {"ipad-sim/ready-delay-seconds": "0.2"}
+    if ingress:
+        ann["ipad-sim/ingress"] = ingress
+    ann.update(annotations or {})
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": namespace, "labels": dict(labels),
-                     "annotations": dict(annotations or {})},
+                     "annotations": ann},
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": dict(labels)},

@@ -78,7 +78,7 @@ EXPORTED = ["container_cpu_usage_seconds_total", "container_memory_working_set_b
 def test_prometheus_scrapes_the_simulator(sim, prometheus, unique):
     ns = unique("h")
     sim.apply(namespace(ns))
-    sim.apply(deployment(ns, "web", replicas=2))
+    sim.apply(deployment(ns, "web", replicas=2, ingress="web"))
     sim.set_load(ns, "web", 50.0)
     prometheus.wait_for('kube_deployment_spec_replicas{namespace="%s",deployment="web"}' % ns,
                         lambda r: r and r[0]["value"][1] == "2", timeout=30)
@@ -87,6 +87,9 @@ def test_prometheus_scrapes_the_simulator(sim, prometheus, unique):
     prometheus.wait_for('sum(rate(container_cpu_usage_seconds_total{namespace="%s",'
                         'container!="",image!=""}[2m]))' % ns,
                         lambda r: r and float(r[0]["value"][1]) > 0, timeout=30)
+    prometheus.wait_for('sum(rate(nginx_ingress_controller_requests{namespace="%s",'
+                        'ingress="web"}[2m]))' % ns,
+                        lambda r: r and 25 < float(r[0]["value"][1]) < 100, timeout=30)
     assert all(h == "up" for _, h, _ in prometheus.target_health())
 
 
