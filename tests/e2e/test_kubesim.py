@@ -716,3 +716,52 @@ def test_real_kubectl(sim):
     out = kubectl(sim, "get", "deployment", "web", "-n", "shop", "-o",
                   "jsonpath={.spec.replicas}", kind="insecure")
     assert out.strip() == "3"
+
+
+# ---------------------------------------------------------------- generic
+def test_leases_custom_resource_status_and_watch_expiry(sim):
+    base = "/apis/coordination.k8s.io/v1/namespaces/shop/leases"
+    code, body = sim.api("GET", base + "/ipad")
+    assert code == 404 and body["message"] == \
+        'leases.coordination.k8s.io "ipad" not found'
+    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+             "metadata": {"name": "ipad", "namespace": "shop"},
+             "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}}
+    code, l1 = sim.api("POST", base, lease)
+    assert code == 201
+    l1["spec"]["holderIdentity"] = "b"
+    code, l2 = sim.api("PUT", base + "/ipad", l1)
+    assert code == 200 and l2["spec"]["holderIdentity"] == "b"
+    code, body = sim.api("PUT", base + "/ipad", l1)   # stale: 409
+    assert code == 409 and body["reason"] == "Conflict"
+    # IPA custom resource: status subresource leaves spec alone
+    ipas = "/apis/ipa.shafinhasnat.me/v1alpha1/namespaces/shop/ipas"
+    ipa = {"apiVersion": "ipa.shafinhasnat.me/v1alpha1", "kind": "IPA",
+           "metadata": {"name": "st", "namespace": "shop"},
+           "spec": {"metadata": {"prometheusUri": "http://p",
+                                 "llmAgent": "http://a", "ipaGroup": [
+                                     {"deployment": "web",
+                                      "namespace": "shop"}]}}}
+    code, obj = sim.api("POST", ipas, ipa)
+    assert code == 201 and obj["metadata"]["generation"] == 1
+    code, obj = sim.api("PATCH", ipas + "/st/status", {
+        "status": {"status": "Success"}, "spec": {"x": 1}}, MERGE)
+    assert code == 200 and obj["status"] == {"status": "Success"}
+    assert "x" not in obj["spec"] and obj["metadata"]["generation"] == 1
+    code, lst = sim.api("GET", "/apis/ipa.shafinhasnat.me/v1alpha1/ipas")
+    assert code == 200 and lst["items"][0]["kind"] == "IPA"
+    rv = lst["metadata"]["resourceVersion"]
+    # a compacted history answers an old watch with ERROR 410 Expired
+    sim.compact()
+    code, body = sim.api("GET", ipas + "?watch=1&timeoutSeconds=1&"
+                         "resourceVersion=" + rv)
+    assert code == 200
+    ev = json.loads(body.splitlines()[0] if isinstance(body, str) else
+                    json.dumps(body))
+    assert ev["type"] == "ERROR" and ev["object"]["code"] == 410
+    # deleting a Deployment removes its pods
+    sim.apply(deployment("gone", replicas=2))
+    wait_for(lambda: len(pods_of(sim, "gone")) == 2, what="2 pods")
+    code, body = sim.api("DELETE", DEP + "/gone")
+    assert code == 200 and body["status"] == "Success"
+    wait_for(lambda: not pods_of(sim, "gone"), what="pods deleted")

@@ -2,28 +2,135 @@
 """kubesim: a Kubernetes API server simulator for ipad's tests and demo.
 
 One process, stdlib Python (+ python3-cryptography for the PKI, PyYAML for
-manifests).  It serves
+manifests), threaded.  Files: kubesim.py (this), kubesim_patch.py (merge,
+strategic merge and JSON patch), kubesim_quantity.py (quantities), pki.py.
 
-  * an HTTPS Kubernetes API on 127.0.0.1 (own CA, bearer tokens and client
-    certificates), with apps/v1 Deployments (+ scale and status
-    subresources), ReplicaSets, Pods, Events, Namespaces, Nodes, Leases,
-    HorizontalPodAutoscalers and the IPA custom resource; merge, strategic
-    merge, JSON and (approximate) apply patches; list paging, label and
-    field selectors, watch; Status errors shaped like the real server's;
-    discovery and Table output good enough for kubectl 1.32;
-  * a simulated deployment controller: pods follow spec.replicas, become
-    Ready after a delay, roll on template changes; containers use CPU and
-    memory following an offered request load, get OOM-killed over their
-    memory limit;
-  * a plain-HTTP control + metrics port: Prometheus text exposition of
-    cAdvisor / kube-state-metrics / ingress-nginx / node-exporter series
-    following the simulated pods, and /_sim/* endpoints to steer the
-    simulation (load, faults, objects, request log).
+CLI
+  /usr/bin/python3 tests/sim/kubesim.py --state-dir DIR [--port 0]
+      [--metrics-port 0] [--objects FILE.yaml ...] [--token T]
+      [--forbidden-token T] [--forbidden-user sim-readonly]
+      [--forbidden-verbs patch,update] [--tick 0.1]
+  Port 0 = a free port.  When both ports listen, DIR/ready.json is written
+  (atomically) and the same JSON is printed on one stdout line:
+  {"api_url", "metrics_url", "token", "pid", "forbidden_token",
+   "forbidden_user", "state_dir", "ca", "kubeconfig": {kind: path}}.
+  SIGTERM/SIGINT stop it (exit 0).  One log line per request on stderr.
 
-Run:  /usr/bin/python3 tests/sim/kubesim.py --state-dir DIR [--port 0]
-          [--metrics-port 0] [--objects FILE.yaml ...]
-Python: from kubesim import KubeSim  (see the class at the end).
-See tests/sim/README.md for the details.
+State dir
+  ca.crt ca.key server.crt server.key client.crt client.key (client cert:
+  CN=sim-cert-user, O=system:masters), token, forbidden-token,
+  kubeconfig-token.yaml (certificate-authority-data + token),
+  kubeconfig-cert.yaml (relative paths ca.crt, client.crt, client.key),
+  kubeconfig-insecure.yaml (insecure-skip-tls-verify + token),
+  kubeconfig-forbidden.yaml (CA data + the forbidden user's token).
+  Context "sim", cluster "sim", user "sim-user", namespace "default".
+
+API (HTTPS, 127.0.0.1)
+  Authentication: bearer token (user "sim-user", groups system:masters) or
+  a client certificate signed by the CA (user = CN, groups = O).  Nothing
+  or a wrong token: 401 Status (except /healthz, /livez, /readyz,
+  /version).  The forbidden token's user gets the real 403 Status for the
+  denied verbs (default patch, update; see /_sim/rbac).
+  Resources: namespaces, nodes (3 fake), pods, events (core/v1); apps/v1
+  deployments (+ /scale as autoscaling/v1 Scale, + /status), replicasets;
+  autoscaling/v2 (and v1) horizontalpodautoscalers; coordination.k8s.io/v1
+  leases; ipa.shafinhasnat.me/v1alpha1 ipas (custom resource: no strategic
+  merge patch, status subresource).  GET, LIST (namespaced and across
+  namespaces, labelSelector, fieldSelector, limit/continue), WATCH (?watch=1,
+  resourceVersion, timeoutSeconds, allowWatchBookmarks; ERROR 410 Expired
+  after /_sim/compact), POST, PUT (stale resourceVersion: 409), PATCH
+  (merge, strategic merge, JSON patch, apply-patch+yaml approximated as a
+  strategic merge; needs fieldManager), DELETE (Status Success; pods return
+  the object), deletecollection, ?dryRun=All.  No-op updates do not bump
+  resourceVersion (as the real server); spec changes bump generation.
+  Built-in defaulting (strategy, imagePullPolicy, ...), canonical
+  quantities ("0.5" -> "500m", "1024Mi" -> "1Gi"), list items without
+  kind/apiVersion, validation answered as 422 Invalid with causes[] and
+  field paths; errors as Status objects shaped like the real ones.
+  Discovery (/version says v1.32, /api, /apis, group versions), OpenAPI v3
+  (enough for kubectl's fieldValidation check; /openapi/v2 is 404), Table
+  output for `kubectl get` (also in watches).  Protobuf Accept is answered
+  with JSON; protobuf request bodies are refused with 415 (so kubectl's
+  generator commands like `kubectl create deployment` do not work; use
+  `kubectl create -f` / `apply -f`).
+
+Simulated cluster
+  A deployment controller (ticker, --tick): ReplicaSets "<deploy>-<10 char
+  template hash>", pods "<rs>-<5 chars>" following spec.replicas, rolling
+  updates honouring maxSurge/maxUnavailable (and Recreate), status
+  (observedGeneration, replicas, updatedReplicas, readyReplicas,
+  availableReplicas, unavailableReplicas; zero fields omitted), conditions
+  Available / Progressing (NewReplicaSetCreated, ReplicaSetUpdated,
+  NewReplicaSetAvailable, ProgressDeadlineExceeded), the revision
+  annotation, ScalingReplicaSet events.  Pods are Running at once, Ready
+  after the ready delay; containerStatuses carry restartCount and lastState.
+  Deployment annotations steering the model (defaults in brackets):
+    ipad-sim/ready-delay-seconds [1]    pod readiness delay
+    ipad-sim/never-ready ["false"]      new pods never become Ready
+    ipad-sim/rps [10]                   offered load, requests/s
+                                        (POST /_sim/load overrides)
+    ipad-sim/cpu-per-request [0.01]     CPU seconds per request
+    ipad-sim/base-cpu [0.01]            cores per container at rest
+    ipad-sim/memory-base [64Mi]         bytes, first container at rest
+    ipad-sim/memory-per-rps [1Mi]       bytes per (rps per ready pod)
+    ipad-sim/sidecar-memory [16Mi]      bytes, every other container
+    ipad-sim/oom-after-seconds [2]      a container over its memory limit
+                                        is OOMKilled after being ready this
+                                        long (restartCount+1, lastState)
+    ipad-sim/ingress [none]             ingress name -> ingress-nginx series
+    ipad-sim/ingress-label-shape [namespace]   or exported_namespace
+    ipad-sim/latency-base [0.02]        seconds, request latency at rest
+  CPU of a ready pod's first container = base + rps * cpu_per_request /
+  ready pods, capped at its CPU limit (beyond 60 % of the limit, CFS
+  throttling rises); other containers use base.  Pods not ready get no
+  traffic.  Counters are integrated continuously.
+
+Control + metrics port (plain HTTP, no auth)
+  GET  /metrics          Prometheus text, computed at scrape time:
+       container_cpu_usage_seconds_total, container_memory_working_set_bytes,
+       container_memory_usage_bytes {namespace,pod,container,image}: one
+         series per container, container="POD" (pause), and the pod cgroup
+         with container="" image="" (= the sum: the double-count trap);
+       container_cpu_cfs_periods_total, container_cpu_cfs_throttled_periods_
+         total, container_spec_cpu_quota, container_spec_memory_limit_bytes
+         (containers with limits);
+       kube_pod_container_resource_requests|limits {namespace,pod,container,
+         node,resource,unit}, kube_pod_container_status_restarts_total,
+         kube_pod_container_status_ready, kube_pod_container_status_last_
+         terminated_reason {..,reason}, .._last_terminated_exitcode,
+         kube_pod_status_ready {namespace,pod,condition};
+       kube_deployment_spec_replicas, kube_deployment_status_replicas,
+         .._available, .._ready, .._updated, .._unavailable,
+         kube_deployment_metadata_generation,
+         kube_deployment_status_observed_generation {namespace,deployment};
+       nginx_ingress_controller_requests {controller_class,
+         controller_namespace, controller_pod, [exported_namespace], host,
+         ingress, method, namespace, path, service, status} (503 while no pod
+         is ready), nginx_ingress_controller_request_duration_seconds
+         histogram;
+       kube_node_status_allocatable|capacity {node,resource,unit},
+         node_memory_MemAvailable_bytes, node_memory_MemTotal_bytes
+         {instance,node} for sim-node-1 (4 cores, 16Gi), -2, -3 (8, 32Gi).
+  POST /_sim/load {"namespace","deployment","rps"}    GET /_sim/load
+  GET  /_sim/requests[?since=T]  [{time,method,path,query,content_type,body,
+       user,status,accept,user_agent}]            DELETE /_sim/requests
+  POST /_sim/fault {"method"?, "path_regex"?, "status"?, "count": 1 (-1 =
+       forever), "retry_after"?, "delay"? (s), "message"?, "reason"?,
+       "drop"? (close the connection)}; GET lists; DELETE clears
+  POST /_sim/objects  object, list of objects, a List or YAML documents:
+       create or replace (uid kept)
+  GET  /_sim/deployments/{ns}/{name}              the stored object
+  GET|DELETE /_sim/objects/{group|core}/{plural}/{ns}/{name}
+  GET  /_sim/pods[?namespace=&deployment=]        runtime view of pods
+  POST /_sim/crash {"namespace","deployment"?,"pod"?,"container"?,
+       "reason": "OOMKilled", "exit_code": 137, "count": 1}
+  POST /_sim/rbac {"deny": [{"verbs": [...], "resources": ["deployments/
+       scale", "*", ...]}]}                       rules for the forbidden user
+  POST /_sim/compact                              forget watch history (410)
+  POST /_sim/crd {"group","version","plural","kind","namespaced","status"}
+
+Python: `from kubesim import KubeSim` (tests/sim on sys.path); see the class
+at the end of this file.
 """
 import argparse
 import base64
@@ -1072,7 +1179,8 @@ class Simulation:
         self.ip_counter = 1
         self.wake = threading.Event()
         self.stop_ev = threading.Event()
-        self.progress = {}             # (ns, dep) -> last progress time
+        self.progress = {}             # (ns, dep) -> new-RS flag
+        self.last_progress = {}        # (ns, dep) -> time of last progress
 
     # ---------------------------------------------------------- counters
     def advance(self, t=None):
@@ -1153,6 +1261,7 @@ class Simulation:
             self.c.sim_delete("apps", "replicasets", dk[0], info["name"])
         self.ingress.pop(dk, None)
         self.progress.pop(dk, None)
+        self.last_progress.pop(dk, None)
 
     # ---------------------------------------------------------- pods
     def node_for(self):
@@ -1540,18 +1649,21 @@ class Simulation:
             p = ("True", "NewReplicaSetAvailable",
                  'ReplicaSet "%s" has successfully progressed.' % rsname)
         elif flag and flag[0] == "NewReplicaSetCreated":
+            self.last_progress[dk] = t
             p = ("True", "NewReplicaSetCreated",
                  'Created new replica set "%s"' % rsname)
         elif progressed or flag or prev is None:
             p = ("True", "ReplicaSetUpdated",
                  'ReplicaSet "%s" is progressing.' % rsname)
+            self.last_progress[dk] = t
             if prev is not None and prev.get("reason") == "ReplicaSetUpdated":
                 prev = dict(prev, lastUpdateTime=None)
         elif prev.get("reason") in ("NewReplicaSetAvailable",
                                     "ProgressDeadlineExceeded"):
             p = (prev["status"], prev["reason"], prev["message"])
-        elif deadline is not None and t - parse_rfc3339(
-                prev.get("lastUpdateTime") or now) > float(deadline):
+        elif deadline is not None and t - self.last_progress.get(
+                dk, parse_rfc3339(prev.get("lastUpdateTime") or now)) > \
+                float(deadline):
             p = ("False", "ProgressDeadlineExceeded",
                  'ReplicaSet "%s" has timed out progressing.' % rsname)
         else:
@@ -2592,6 +2704,16 @@ class Cluster:
         bookmarks = req.query.get("allowWatchBookmarks") in ("1", "true")
         rv = req.query.get("resourceVersion", "")
         key = (res.group, res.plural)
+        if req.wants_table():
+            plain_write = write
+
+            def write(ev):
+                o = ev.get("object") or {}
+                if ev.get("type") in ("ADDED", "MODIFIED", "DELETED") and \
+                        o.get("kind") == res.kind:
+                    ev = dict(ev, object=table_for(res, [o], o.get(
+                        "metadata", {}).get("resourceVersion", self.rv)))
+                plain_write(ev)
 
         def match(o):
             if ns is not None and o["metadata"].get("namespace") != ns:
@@ -2600,11 +2722,12 @@ class Cluster:
                 return False
             return not fsel or fields_match(fsel, o)
 
+        initial = []
         with self.lock:
             if rv in ("", "0"):
-                for o in self.select(req, res, ns):
-                    write({"type": "ADDED",
-                           "object": self.output(res, o, version)})
+                initial = [{"type": "ADDED",
+                            "object": self.output(res, o, version)}
+                           for o in self.select(req, res, ns)]
                 pos = self.rv
             else:
                 try:
@@ -2613,12 +2736,16 @@ class Cluster:
                     raise err_bad_request('resourceVersion: Invalid value: '
                                           '"%s": must be a number' % rv)
                 if pos < self.compacted:
-                    write({"type": "ERROR", "object": {
-                        "kind": "Status", "apiVersion": "v1", "metadata": {},
-                        "status": "Failure", "message": "too old resource "
-                        "version: %d (%d)" % (pos, self.compacted),
-                        "reason": "Expired", "code": 410}})
-                    return
+                    initial = None
+        if initial is None:
+            write({"type": "ERROR", "object": {
+                "kind": "Status", "apiVersion": "v1", "metadata": {},
+                "status": "Failure", "message": "too old resource "
+                "version: %d (%d)" % (pos, self.compacted),
+                "reason": "Expired", "code": 410}})
+            return
+        for ev in initial:
+            write(ev)
         last_bm = time.time()
         while True:
             with self.lock:
@@ -3003,7 +3130,7 @@ class BaseHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.dispatch()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
 
 class ApiHandler(BaseHandler):
@@ -3430,7 +3557,14 @@ def main(argv=None):
                       [v for v in args.forbidden_verbs.split(",") if v],
                       args.tick)
     for o in load_manifests([p for grp in args.objects for p in grp]):
-        cluster.apply_object(o)
+        try:
+            cluster.apply_object(o)
+        except ApiError as e:
+            log("--objects: %s/%s: %s" % (
+                o.get("kind") if isinstance(o, dict) else "?",
+                ((o.get("metadata") or {}).get("name") if isinstance(o, dict)
+                 else "?"), e.status["message"]))
+            return 1
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.path.join(d, "server.crt"),
@@ -3470,7 +3604,7 @@ def main(argv=None):
     os.rename(tmp, os.path.join(d, "ready.json"))
     print(json.dumps(ready), flush=True)
     log("listening: api %s metrics %s" % (api_url, metrics_url))
-    while not stop.wait(1.0):
+    while not stop.wait(0.2):
         pass
     log("stopping")
     cluster.sim.stop_ev.set()
