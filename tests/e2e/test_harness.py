@@ -87,8 +87,9 @@ def test_prometheus_scrapes_the_simulator(sim, prometheus, unique):
     prometheus.wait_for('sum(rate(container_cpu_usage_seconds_total{namespace="%s",'
                         'container!="",image!=""}[2m]))' % ns,
                         lambda r: r and float(r[0]["value"][1]) > 0, timeout=30)
+    # a short window: rate() divides by the whole window, and this series is young
     prometheus.wait_for('sum(rate(nginx_ingress_controller_requests{namespace="%s",'
-                        'ingress="web"}[2m]))' % ns,
+                        'ingress="web"}[5s]))' % ns,
                         lambda r: r and 25 < float(r[0]["value"][1]) < 100, timeout=30)
     assert all(h == "up" for _, h, _ in prometheus.target_health())
 
