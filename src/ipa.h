@@ -17,16 +17,28 @@
 /* Parse one YAML file and append its targets to out, resolved against cfg:
  * prometheusUri defaults to the cluster's prometheus (a URL without scheme
  * gets "http://"), min/maxReplicas to cfg's defaults, cluster to the first
- * cluster of cfg. Problems go to d as "FILE:LINE:COL: FIELD PATH: message"
- * (1-based line and column). Targets of a document with any error are not
- * appended (nothing half-loaded). Nesting deeper than 64 and aliases are
- * refused. Returns 0, -EINVAL (errors in d) or -errno (unreadable file). */
+ * cluster of cfg, llm_agent to cfg's [advisor] url when set, else to the
+ * IPA's llmAgent. A document may also be a kubectl "List" of IPA objects.
+ * Problems go to d as "FILE:LINE:COL: FIELD PATH: message" (1-based line
+ * and column; e.g. "spec.metadata.ipaGroup[0].replica: unknown field; did
+ * you mean minReplicas or maxReplicas? (valid in ...)"). Names that are
+ * not valid Kubernetes names and URLs with blanks or <> are warnings only
+ * (the README's placeholders). Targets of a document with any error are
+ * not appended (nothing half-loaded); a Deployment already in out is an
+ * error. Nesting deeper than 64, anchors and aliases are refused; a syntax
+ * error or too deep nesting ends the reading of the file (earlier
+ * documents are kept). Files over 16 MiB are refused.
+ * Returns 0 (warnings allowed), -EINVAL (errors in d), -ENOMEM, or -errno
+ * when the file cannot be opened or read (-EISDIR for a directory), also
+ * reported in d. */
 int ipa_load_file(const char *path, const struct ipad_config *cfg,
 		  struct target_list *out, struct diag *d);
 
-/* Load every *.yaml and *.yml file of dir in name order (other files are
- * ignored, a missing directory is an error). Errors of one file do not stop
- * the others. Returns 0 when no file had an error, else -EINVAL. */
+/* Load every *.yaml and *.yml file of dir in name order (hidden files and
+ * other names are ignored). Errors of one file do not stop the others.
+ * Returns 0 when no file had an error, -EINVAL when one had, -ENOMEM, or
+ * -errno when dir cannot be opened (a missing directory is -ENOENT),
+ * always with the reason in d. */
 int ipa_load_directory(const char *dir, const struct ipad_config *cfg,
 		       struct target_list *out, struct diag *d);
 

@@ -16,7 +16,8 @@ struct target {
 				  the kubectl.kubernetes.io/default-container
 				  annotation, else the first container */
 	char *prometheus_uri;  /* base URL with scheme, never NULL after load */
-	char *llm_agent;       /* IPA agent base URL, or NULL */
+	char *llm_agent;       /* IPA agent base URL ([advisor] url when set,
+				  else the IPA's llmAgent), or NULL */
 	int min_replicas;      /* >= 0 */
 	int max_replicas;      /* >= max(min_replicas, 1) */
 };
