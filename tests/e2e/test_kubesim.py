@@ -568,6 +568,20 @@ def test_metrics_shapes(sim):
     assert ing and all(lab["namespace"] == "ingress-nginx" and
                        lab["exported_namespace"] == "edge-ns"
                        for lab, _ in ing)
+    # an Ingress object in front of a Service that selects the pods
+    sim.apply({"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": "front", "namespace": "shop"}, "spec": {
+        "selector": {"app": "mix"}, "ports": [{"port": 80}]}})
+    sim.apply({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+               "metadata": {"name": "mix-ing", "namespace": "shop"},
+               "spec": {"rules": [{"host": "mix.example.org", "http": {
+                   "paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                       "service": {"name": "front",
+                                   "port": {"number": 80}}}}]}}]}})
+    ing = series(parse_metrics(sim.metrics()),
+                 "nginx_ingress_controller_requests", ingress="mix-ing")
+    assert ing and ing[0][0]["service"] == "front" and \
+        ing[0][0]["host"] == "mix.example.org"
     cpu = series(ms, "kube_node_status_allocatable", resource="cpu",
                  unit="core")
     assert sorted(v for _, v in cpu) == [4, 8, 8]

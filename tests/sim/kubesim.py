@@ -33,9 +33,10 @@ API (HTTPS, 127.0.0.1)
   denied verbs (default patch, update; see /_sim/rbac).
   Resources: namespaces, nodes (3 fake), pods, events (core/v1); apps/v1
   deployments (+ /scale as autoscaling/v1 Scale, + /status), replicasets;
-  autoscaling/v2 (and v1) horizontalpodautoscalers; coordination.k8s.io/v1
-  leases; ipa.shafinhasnat.me/v1alpha1 ipas (custom resource: no strategic
-  merge patch, status subresource).  GET, LIST (namespaced and across
+  services; networking.k8s.io/v1 ingresses; autoscaling/v2 (and v1)
+  horizontalpodautoscalers; coordination.k8s.io/v1 leases; custom resources
+  (no strategic merge patch, status subresource): ipa.shafinhasnat.me/
+  v1alpha1 ipas and autoscaling.k8s.io/v1 verticalpodautoscalers.  GET, LIST (namespaced and across
   namespaces, labelSelector, fieldSelector, limit/continue), WATCH (?watch=1,
   resourceVersion, timeoutSeconds, allowWatchBookmarks; ERROR 410 Expired
   after /_sim/compact), POST, PUT (stale resourceVersion: 409), PATCH
@@ -78,6 +79,9 @@ Simulated cluster
                                         is OOMKilled after being ready this
                                         long (restartCount+1, lastState)
     ipad-sim/ingress [none]             ingress name -> ingress-nginx series
+                                        (an Ingress object whose backend is
+                                        a Service named like the Deployment
+                                        or selecting its pods does too)
     ipad-sim/ingress-label-shape [namespace]   or exported_namespace
     ipad-sim/latency-base [0.02]        seconds, request latency at rest
   CPU of a ready pod's first container = base + rps * cpu_per_request /
@@ -510,7 +514,14 @@ def default_resources():
             "HorizontalPodAutoscaler", short=["hpa"], categories=["all"],
             subresources=["status"], generation=True,
             extra_versions=["v1"]),
+        Res("", "v1", "services", "Service", short=["svc"],
+            categories=["all"], subresources=["status"]),
+        Res("networking.k8s.io", "v1", "ingresses", "Ingress", short=["ing"],
+            subresources=["status"], generation=True),
         Res("coordination.k8s.io", "v1", "leases", "Lease"),
+        Res("autoscaling.k8s.io", "v1", "verticalpodautoscalers",
+            "VerticalPodAutoscaler", short=["vpa"], subresources=["status"],
+            builtin=False, generation=True),
         Res("ipa.shafinhasnat.me", "v1alpha1", "ipas", "IPA",
             subresources=["status"], builtin=False, generation=True),
     ]
@@ -1098,7 +1109,7 @@ class DepModel:
         self.side_mem = annot_float(dep, "sidecar-memory", 16 * 1024 ** 2)
         self.latency = annot_float(dep, "latency-base", 0.02)
         self.oom_after = annot_float(dep, "oom-after-seconds", 2)
-        self.ingress = annot(dep, "ingress")
+        self.ingresses = sim.ingresses_for(_key(dep), dep)
         self.shape = annot(dep, "ingress-label-shape", "namespace")
         self.ready = [p for p in pods if p.ready]
         self.n_ready = len(self.ready)
@@ -1204,9 +1215,9 @@ class Simulation:
                         c.throttled += per * m.throttle_fraction(p, c)
                 p.cpu_pause += PAUSE_CPU * dt
                 p.cpu_pod += (tot + PAUSE_CPU) * dt
-            if m.ingress:
-                ing = self.ingress.setdefault(dk, IngressRT())
-                n = m.rps * dt
+            for iname, _host, _svc in m.ingresses:
+                ing = self.ingress.setdefault((dk, iname), IngressRT())
+                n = m.rps * dt / len(m.ingresses)
                 if n <= 0:
                     continue
                 if m.n_ready == 0:
@@ -1220,6 +1231,41 @@ class Simulation:
                 ing.buckets[-1] += n
                 ing.sum += n * mean
                 ing.count += n
+
+    def ingresses_for(self, dk, dep):
+        """[(ingress name, host, service)] of the ingress-nginx Ingresses in front of
+        a Deployment: the ipad-sim/ingress annotation, and Ingress objects
+        whose backend service is named like the Deployment or is a Service
+        selecting its pods."""
+        out = []
+        a = annot(dep, "ingress")
+        if a:
+            out.append((a, "%s.example.com" % a, dk[1]))
+        ns = dk[0]
+        tlabels = ((dep.get("spec") or {}).get("template") or {}).get(
+            "metadata", {}).get("labels") or {}
+        for (ins, iname), ing in sorted(self.c.objs_of(
+                "networking.k8s.io", "ingresses").items()):
+            if ins != ns or any(x[0] == iname for x in out):
+                continue
+            spec = ing.get("spec") or {}
+            backends = [(None, spec.get("defaultBackend"))]
+            for rule in spec.get("rules") or []:
+                for path in ((rule or {}).get("http") or {}).get(
+                        "paths") or []:
+                    backends.append(((rule or {}).get("host"),
+                                     (path or {}).get("backend")))
+            for host, b in backends:
+                svc = ((b or {}).get("service") or {}).get("name")
+                if not svc:
+                    continue
+                sobj = self.c.raw_get("", "services", ns, svc)
+                sel = ((sobj or {}).get("spec") or {}).get("selector")
+                if svc == dk[1] or (sel and all(tlabels.get(k) == v
+                                                for k, v in sel.items())):
+                    out.append((iname, host or "%s.example.com" % iname, svc))
+                    break
+        return out
 
     def pods_of(self, dk):
         return [p for p in self.pods.values() if (p.ns, p.dep) == dk]
@@ -1259,7 +1305,8 @@ class Simulation:
             self.delete_pod(p)
         for h, info in self.rs.pop(dk, {}).items():
             self.c.sim_delete("apps", "replicasets", dk[0], info["name"])
-        self.ingress.pop(dk, None)
+        for k in [k for k in self.ingress if k[0] == dk]:
+            del self.ingress[k]
         self.progress.pop(dk, None)
         self.last_progress.pop(dk, None)
 
@@ -3006,8 +3053,8 @@ def render_metrics(cluster):
                      "controller.")):
                 F.add(name, "gauge", help_, dict(dl), val)
             # ingress-nginx
-            if m.ingress:
-                ing = sim.ingress.setdefault(dk, IngressRT())
+            for iname, host, svc in m.ingresses:
+                ing = sim.ingress.setdefault((dk, iname), IngressRT())
                 lab = collections.OrderedDict()
                 lab["controller_class"] = "k8s.io/ingress-nginx"
                 lab["controller_namespace"] = "ingress-nginx"
@@ -3015,13 +3062,13 @@ def render_metrics(cluster):
                     "5c8d66c76d-4vxqf"
                 if m.shape == "exported_namespace":
                     lab["exported_namespace"] = dk[0]
-                lab["host"] = "%s.example.com" % m.ingress
-                lab["ingress"] = m.ingress
+                lab["host"] = host
+                lab["ingress"] = iname
                 lab["method"] = "GET"
                 lab["namespace"] = "ingress-nginx" if \
                     m.shape == "exported_namespace" else dk[0]
                 lab["path"] = "/"
-                lab["service"] = dk[1]
+                lab["service"] = svc
                 statuses = sorted(set(["200"]) | set(ing.requests))
                 for s in statuses:
                     F.add("nginx_ingress_controller_requests", "counter",
