@@ -20,6 +20,10 @@
 #include <yaml.h>
 
 #define IPA_MAX_DEPTH 64
+/* Real IPA objects have tens of values: this bounds the memory a wrong
+ * file can take (some 50 bytes per value) and the messages it causes. */
+#define IPA_MAX_NODES 100000
+#define IPA_MAX_PROBLEMS 100
 #define IPA_MAX_FILE_SIZE (16 * 1024 * 1024)
 #define IPA_API_VERSION "ipa.shafinhasnat.me/v1alpha1"
 #define REPLICAS_MAX 100000
@@ -54,6 +58,7 @@ struct loader {
 	const unsigned char *buf;
 	size_t len;
 	struct diag *d;
+	size_t nodes;          /* of the current document */
 };
 
 static void located(struct diag *d, bool warning, const char *path, int line,
@@ -143,6 +148,13 @@ static int build(struct loader *ld, yaml_event_t *ev, int depth, struct node *n)
 	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
 	*n = (struct node){ .line = line, .col = col };
 
+	if (++ld->nodes > IPA_MAX_NODES) {
+		yaml_event_delete(ev);
+		load_error(ld, line, col, "a document with more than %d values is "
+			   "not an IPA object; the rest of the file is not read",
+			   IPA_MAX_NODES);
+		return -EIO;
+	}
 	if (ev->type == YAML_ALIAS_EVENT || anchored(ev)) {
 		yaml_event_delete(ev);
 		load_error(ld, line, col, "YAML anchors and aliases (& and *) are "
@@ -210,6 +222,7 @@ struct doc {
 	const struct ipad_config *cfg;
 	struct target_list *out;     /* targets of earlier documents and files */
 	struct target_list targets;  /* this document's */
+	int problems;
 	bool oom;
 };
 
@@ -220,6 +233,11 @@ static void doc_report(struct doc *doc, bool warning, const struct node *at,
 static void doc_report(struct doc *doc, bool warning, const struct node *at,
 		       const char *field, const char *fmt, ...)
 {
+	if (doc->problems++ == IPA_MAX_PROBLEMS)
+		diag_error(doc->ld->d, "%s:%d:%d: too many problems in this document; "
+			   "not listing more", doc->ld->path, at->line, at->col);
+	if (doc->problems > IPA_MAX_PROBLEMS)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	located(doc->ld->d, warning, doc->ld->path, at->line, at->col, field, fmt, ap);
@@ -264,11 +282,13 @@ static bool is_null(const struct node *n)
 		strcmp(n->value, "NULL") == 0);
 }
 
-/* Check that map is a mapping whose keys are all in valid and unique.
+/* Check that map is a mapping whose keys are all in valid (at most 31
+ * names) and unique.
  * Returns false (after reporting) when map is not a mapping. */
 static bool check_map(struct doc *doc, const struct node *map, const char *path,
 		      const char *const *valid)
 {
+	int first[32] = { 0 }; /* line of each valid key, 0: not seen */
 	if (map->type != N_MAP) {
 		doc_error(doc, map, path, "must be a mapping, not %s", type_name(map));
 		return false;
@@ -282,9 +302,10 @@ static bool check_map(struct doc *doc, const struct node *map, const char *path,
 							: type_name(key));
 			continue;
 		}
-		bool known = false;
-		for (size_t k = 0; valid[k] && !known; k++)
-			known = strcmp(valid[k], key->value) == 0;
+		size_t k = 0;
+		while (valid[k] && strcmp(valid[k], key->value) != 0)
+			k++;
+		bool known = valid[k] != NULL;
 		bool plain = key->len > 0 && key->len < 128 &&
 			     strspn(key->value, "abcdefghijklmnopqrstuvwxyz"
 				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./") == key->len;
@@ -297,14 +318,11 @@ static bool check_map(struct doc *doc, const struct node *map, const char *path,
 				  path, diag_join(valid, list, sizeof(list)));
 			continue;
 		}
-		for (size_t j = 0; j < i; j += 2) {
-			if (map->kids[j].type == N_SCALAR &&
-			    strcmp(map->kids[j].value, key->value) == 0) {
-				doc_error(doc, key, field, "is given twice (also at "
-					  "line %d); keep one", map->kids[j].line);
-				break;
-			}
-		}
+		if (first[k])
+			doc_error(doc, key, field, "is given twice (also at line %d); "
+				  "keep one", first[k]);
+		else
+			first[k] = key->line;
 	}
 	return true;
 }
@@ -737,6 +755,7 @@ static int load_document(struct loader *ld, const struct ipad_config *cfg,
 	yaml_event_t ev;
 	struct node root = { 0 };
 	size_t errors = diag_errors(ld->d);
+	ld->nodes = 0;
 	int rc = next_event(ld, &ev);
 	if (rc < 0)
 		return rc == -ENOMEM ? rc : -EIO;

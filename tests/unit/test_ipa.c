@@ -457,6 +457,35 @@ static void test_nasty_files(void **state)
 	assert_true(strlen(l.d.messages[0]) < 300);
 	unload(&l);
 
+	/* Too many values: the file is not read further. */
+	big = realloc(big, 2 * 100001 + 8);
+	assert_non_null(big);
+	big[0] = '[';
+	for (size_t i = 0; i < 100001; i++)
+		memcpy(big + 1 + 2 * i, "0,", 2);
+	strcpy(big + 1 + 2 * 100001 - 1, "]\n");
+	path = write_temp("values.yaml", big, strlen(big));
+	load_file(&l, path, "p");
+	assert_int_equal(l.rc, -EINVAL);
+	snprintf(want, sizeof(want), "%s:1:200000: a document with more than 100000 "
+		 "values is not an IPA object; the rest of the file is not read", path);
+	const char *const values[] = { want, NULL };
+	assert_messages(&l.d, values);
+	unload(&l);
+
+	/* Many problems: the first 100 are listed. */
+	size_t o = (size_t)sprintf(big, API);
+	for (int i = 0; i < 2000; i++)
+		o += (size_t)sprintf(big + o, "k%d: 1\n", i);
+	path = write_temp("keys.yaml", big, o);
+	load_file(&l, path, "p");
+	assert_int_equal(l.rc, -EINVAL);
+	assert_int_equal(l.d.count, 101);
+	assert_non_null(strstr(l.d.messages[0], ":3:1: k0: unknown field"));
+	assert_non_null(strstr(l.d.messages[99], ":102:1: k99: unknown field"));
+	assert_non_null(strstr(l.d.messages[100], ":103:1: too many problems in this document; not listing more"));
+	unload(&l);
+
 	/* Binary junk. */
 	for (size_t i = 0; i < 65536; i++)
 		big[i] = (char)((i * 2654435761u) >> 13);
