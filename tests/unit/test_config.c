@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "tempfiles.h"
+
 /* Not "config.h": in a build directory that name is autoconf's. */
 #include "../../src/config.h"
 #include "diag.h"
@@ -49,24 +51,6 @@ static void assert_messages(const struct diag *d, const char *const *want)
 			fail_msg("message %zu:\n  got      %s\n  expected %s", i,
 				 got, exp);
 	}
-}
-
-/* Write content to a fresh file in a temporary directory; returns its
- * path (static buffer). */
-static const char *write_temp(const char *name, const void *content, size_t len)
-{
-	static char dir[64];
-	static char path[128];
-	if (!dir[0]) {
-		strcpy(dir, "/tmp/ipad-test-config-XXXXXX");
-		assert_non_null(mkdtemp(dir));
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(content, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	return path;
 }
 
 static const char *write_text(const char *name, const char *text)

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "tempfiles.h"
+
 #include "ipa.h"
 
 #define DATA TEST_DATA_DIR "/ipa/"
@@ -73,27 +75,6 @@ static void assert_messages_of(const char *label, const struct diag *d,
 }
 
 #define assert_messages(d, want) assert_messages_of("", d, want)
-
-static const char *temp_dir(void)
-{
-	static char dir[64];
-	if (!dir[0]) {
-		strcpy(dir, "/tmp/ipad-test-ipa-XXXXXX");
-		assert_non_null(mkdtemp(dir));
-	}
-	return dir;
-}
-
-static const char *write_temp(const char *name, const void *content, size_t len)
-{
-	static char path[128];
-	snprintf(path, sizeof(path), "%s/%s", temp_dir(), name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(content, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	return path;
-}
 
 static void assert_target(const struct target *t, const char *source,
 			  const char *ipa_name, const char *namespace,
