@@ -314,6 +314,23 @@ static void test_file_problems(void **state)
 	assert_messages(&l.d, nul);
 	unload(&l);
 
+	/* Many problems: the first 100 are listed. */
+	char *many = malloc(150 * 209 + 1);
+	assert_non_null(many);
+	for (int i = 0; i < 150; i++)
+		snprintf(many + 209 * i, 210, "k = %0204d\n", i);
+	path = write_text("many.conf", many);
+	free(many);
+	load(&l, path);
+	assert_int_equal(l.rc, -EINVAL);
+	assert_int_equal(l.d.count, 101);
+	snprintf(want, sizeof(want), "%s:100: the line is 208 bytes long; lines of "
+		 "ipad.conf can be at most 198 bytes (a limit of the inih library)", path);
+	assert_string_equal(l.d.messages[99], want);
+	snprintf(want, sizeof(want), "%s: too many problems; not listing more", path);
+	assert_string_equal(l.d.messages[100], want);
+	unload(&l);
+
 	/* A file too large to be a configuration. */
 	size_t big = 2 * 1024 * 1024;
 	char *junk = malloc(big);
