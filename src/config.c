@@ -196,6 +196,8 @@ static char *path_resolve(const char *dir, const char *value)
 	while (value[0] == '.' && value[1] == '/')
 		for (value += 2; *value == '/'; value++)
 			;
+	if (!*value || strcmp(value, ".") == 0) /* "." or "./": dir itself */
+		return strdup(dir);
 	char *out = NULL;
 	if (asprintf(&out, "%s/%s", strcmp(dir, "/") ? dir : "", value) < 0)
 		return NULL;

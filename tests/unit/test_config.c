@@ -206,6 +206,7 @@ static void test_types(void **state)
 		{ "log-format = json ; inline comment", NULL },
 		{ "log-format: json", NULL },
 		{ "targets = ipa.d # not a comment", NULL },
+		{ "targets = .", NULL },
 		{ "[advisor]\ntarget-cpu-utilization = 70%", "[advisor] target-cpu-utilization: \"70%\" is not a number; use one more than 0 and at most 1000" },
 		{ "[advisor]\ntarget-cpu-utilization = nan", "[advisor] target-cpu-utilization: \"nan\" is not a number; use one more than 0 and at most 1000" },
 		{ "[advisor]\ntarget-cpu-utilization = 1000", NULL },
@@ -276,6 +277,16 @@ static void test_values_of_types(void **state)
 	assert_string_equal(l.cfg.clusters[0].name, "eu");
 	assert_null(l.cfg.clusters[0].context);
 	assert_string_equal(l.cfg.clusters[0].prometheus, "http://prom:9090");
+	unload(&l);
+
+	/* "." is the configuration's directory itself. */
+	load(&l, write_text("dot.conf", "[ipad]\ntargets = ./\n[cluster]\nkubeconfig = .//k\n"));
+	assert_int_equal(l.rc, 0);
+	snprintf(want, sizeof(want), "%.*s", (int)(strrchr(l.cfg.path, '/') - l.cfg.path),
+		 l.cfg.path);
+	assert_string_equal(l.cfg.targets, want);
+	strcat(want, "/k");
+	assert_string_equal(l.cfg.clusters[0].kubeconfig, want);
 	unload(&l);
 }
 
