@@ -15,7 +15,7 @@
 #include "tempfiles.h"
 
 /* Not "config.h": in a build directory that name is autoconf's. */
-#include "../../src/config.h"
+#include "config.h"
 #include "diag.h"
 
 #define DATA TEST_DATA_DIR "/config/"
