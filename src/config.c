@@ -70,6 +70,8 @@ struct key {
 static const struct key keys[] = {
 	{ SEC_IPAD, "interval", V_DURATION, IPAD(interval_ms), 1000, 86400000,
 	  false, false, NULL },
+	{ SEC_IPAD, "metrics-window", V_DURATION, IPAD(metrics_window_ms), 1000,
+	  3600000, false, false, NULL },
 	{ SEC_IPAD, "state-directory", V_PATH, IPAD(state_directory), 0, 0,
 	  false, false, NULL },
 	{ SEC_IPAD, "dry-run", V_BOOL, IPAD(dry_run), 0, 0, false, false, NULL },
@@ -700,6 +702,7 @@ int config_defaults(struct ipad_config *cfg)
 {
 	*cfg = (struct ipad_config){
 		.interval_ms = 60000,
+		.metrics_window_ms = 120000,
 		.state_directory = strdup(LOCALSTATEDIR "/lib/ipad"),
 		.concurrency = 4,
 		.targets = strdup(SYSCONFDIR "/ipad/ipa.d"),

@@ -4,6 +4,7 @@
  *
  *   [ipad]
  *   interval = 60s            ; how often every target is evaluated
+ *   metrics-window = 2m       ; range of PromQL rate() (>= 4 scrape intervals)
  *   state-directory = /var/lib/ipad
  *   dry-run = false           ; decide and record, never change a cluster
  *   concurrency = 4           ; worker threads (targets evaluated at once)
@@ -61,6 +62,7 @@ struct cluster_config {
 struct ipad_config {
 	char *path;                 /* the file this came from */
 	int64_t interval_ms;        /* default 60000, range 1 s .. 1 day */
+	int64_t metrics_window_ms;  /* rate() range, default 120000, 1 s .. 1 h */
 	char *state_directory;      /* default LOCALSTATEDIR "/lib/ipad" */
 	bool dry_run;               /* default false */
 	int concurrency;            /* default 4, range 1..256 */

@@ -321,7 +321,7 @@ static double scalar_of(struct http_client *hc, const char *url,
 }
 
 static void observe_metrics(const struct target *t, struct http_client *hc,
-			    long timeout_ms, const char *pods,
+			    long timeout_ms, long window_s, const char *pods,
 			    struct observation *o)
 {
 	const char *url = t->prometheus_uri;
@@ -337,8 +337,8 @@ static void observe_metrics(const struct target *t, struct http_client *hc,
 	/* CPU cores per pod and container; container!="" drops the pod-level
 	 * cgroup series, container!="POD" the pause container. */
 	if (asprintf(&q, "sum by (pod, container) (rate(container_cpu_usage_seconds_total"
-		     "{namespace=%s, pod=~%s, container!=\"\", container!=\"POD\", image!=\"\"}[2m]))",
-		     ns, re) >= 0 && query(hc, url, q, timeout_ms, &v, o) == 0) {
+		     "{namespace=%s, pod=~%s, container!=\"\", container!=\"POD\", image!=\"\"}[%lds]))",
+		     ns, re, window_s) >= 0 && query(hc, url, q, timeout_ms, &v, o) == 0) {
 		for (i = 0; i < v.count; i++) {
 			struct container_observation *co =
 				container_named(o, prom_label(&v.samples[i], "container"));
@@ -374,9 +374,9 @@ static void observe_metrics(const struct target *t, struct http_client *hc,
 		/* ingress-nginx's own `namespace` label, or under kube-prometheus
 		 * the scrape's namespace wins and the Ingress's is exported_namespace. */
 		if (ing && asprintf(&q,
-			"sum(rate(nginx_ingress_controller_requests{namespace=%s, ingress=%s}[2m]))"
-			" or sum(rate(nginx_ingress_controller_requests{exported_namespace=%s, ingress=%s}[2m]))",
-			ns, ing, ns, ing) >= 0)
+			"sum(rate(nginx_ingress_controller_requests{namespace=%s, ingress=%s}[%lds]))"
+			" or sum(rate(nginx_ingress_controller_requests{exported_namespace=%s, ingress=%s}[%lds]))",
+			ns, ing, window_s, ns, ing, window_s) >= 0)
 			o->request_rate = scalar_of(hc, url, q, timeout_ms, o);
 		free(ing);
 		free(q);
@@ -407,7 +407,7 @@ out:
 }
 
 int observe_target(const struct target *t, struct kube_cluster *k,
-		   struct http_client *hc, long timeout_ms,
+		   struct http_client *hc, long timeout_ms, long window_s,
 		   struct observation *o, char *err, size_t errlen)
 {
 	struct kube_result res = { 0 };
@@ -438,7 +438,7 @@ int observe_target(const struct target *t, struct kube_cluster *k,
 	if (r < 0)
 		goto out;
 	if (o->pod_count > 0)
-		observe_metrics(t, hc, timeout_ms, pods, o);
+		observe_metrics(t, hc, timeout_ms, window_s, pods, o);
 	else if (o->replicas > 0)
 		list_add(&o->metrics_missing, "pods (none found for the selector yet)");
 out:

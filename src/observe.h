@@ -58,13 +58,14 @@ int observe_parse_deployment(const cJSON *deployment, const char *container,
 
 /* Observe target t: GET the Deployment, list its pods by the selector, then
  * query Prometheus (CPU and working set per container with container!=""
- * and namespace filters, the ingress request rate in both the `namespace`
+ * and namespace filters, rates over window_s seconds, the ingress request
+ * rate in both the `namespace`
  * and `exported_namespace` label shapes, node capacity). timeout_ms caps
  * each request. Returns 0, or a negative errno when the Deployment cannot
  * be read (err names the object and the API's message). Prometheus
  * failures do not fail the call: they leave NAN and metrics_missing. */
 int observe_target(const struct target *t, struct kube_cluster *k,
-		   struct http_client *hc, long timeout_ms,
+		   struct http_client *hc, long timeout_ms, long window_s,
 		   struct observation *o, char *err, size_t errlen);
 
 /* The primary container's observation. */

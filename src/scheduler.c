@@ -97,7 +97,8 @@ static void run_target(struct worker *w, const struct target *t)
 		rec.error = err;
 		goto record;
 	}
-	if (observe_target(t, k, w->hc, timeout, &o, err, sizeof(err)) < 0) {
+	if (observe_target(t, k, w->hc, timeout,
+			   (long)(s->cfg->metrics_window_ms / 1000), &o, err, sizeof(err)) < 0) {
 		rec.error = err;
 		goto record;
 	}
