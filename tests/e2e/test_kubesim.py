@@ -779,3 +779,26 @@ def test_leases_custom_resource_status_and_watch_expiry(sim):
     code, body = sim.api("DELETE", DEP + "/gone")
     assert code == 200 and body["status"] == "Success"
     wait_for(lambda: not pods_of(sim, "gone"), what="pods deleted")
+
+
+def test_kubectl_typed_clients_protobuf_bodies(sim):
+    out = kubectl(sim, "create", "deployment", "pb", "--image=nginx:1.27",
+                  "--replicas=2", "--port=8080", "-n", "shop")
+    assert "created" in out
+    d = sim.deployment("shop", "pb")
+    assert d["spec"]["replicas"] == 2
+    assert d["spec"]["selector"] == {"matchLabels": {"app": "pb"}}
+    c = d["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == "nginx:1.27" and c["ports"][0]["containerPort"] == \
+        8080
+    assert kubectl(sim, "auth", "can-i", "patch", "deployments/scale", "-n",
+                   "shop").strip() == "yes"
+    p = subprocess.run([KUBECTL, "--kubeconfig", sim.kubeconfig("forbidden"),
+                        "--cache-dir", os.path.join(sim.state_dir, "kc2"),
+                        "auth", "can-i", "patch", "deployments/scale", "-n",
+                        "shop"], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "no"
+    # kubectl scale --current-replicas reads and PUTs the Scale
+    kubectl(sim, "scale", "deployment/pb", "--current-replicas=2",
+            "--replicas=3", "-n", "shop")
+    assert sim.deployment("shop", "pb")["spec"]["replicas"] == 3

@@ -3,7 +3,8 @@
 
 One process, stdlib Python (+ python3-cryptography for the PKI, PyYAML for
 manifests), threaded.  Files: kubesim.py (this), kubesim_patch.py (merge,
-strategic merge and JSON patch), kubesim_quantity.py (quantities), pki.py.
+strategic merge and JSON patch), kubesim_quantity.py (quantities),
+kubesim_proto.py (protobuf request bodies), pki.py.
 
 CLI
   /usr/bin/python3 tests/sim/kubesim.py --state-dir DIR [--port 0]
@@ -51,9 +52,10 @@ API (HTTPS, 127.0.0.1)
   Discovery (/version says v1.32, /api, /apis, group versions), OpenAPI v3
   (enough for kubectl's fieldValidation check; /openapi/v2 is 404), Table
   output for `kubectl get` (also in watches).  Protobuf Accept is answered
-  with JSON; protobuf request bodies are refused with 415 (so kubectl's
-  generator commands like `kubectl create deployment` do not work; use
-  `kubectl create -f` / `apply -f`).
+  with JSON; protobuf request bodies (kubectl's typed clients: `kubectl
+  create deployment`, `kubectl auth can-i`) are decoded for Deployment,
+  Scale, Event, Namespace and SelfSubjectAccessReview (kubesim_proto.py),
+  other kinds get 415.
 
 Simulated cluster
   A deployment controller (ticker, --tick): ReplicaSets "<deploy>-<10 char
@@ -161,6 +163,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubesim_quantity as quantity  # noqa: E402
 import kubesim_patch as patchlib  # noqa: E402
+import kubesim_proto as kproto  # noqa: E402
 
 try:
     import yaml
@@ -519,6 +522,8 @@ def default_resources():
         Res("networking.k8s.io", "v1", "ingresses", "Ingress", short=["ing"],
             subresources=["status"], generation=True),
         Res("coordination.k8s.io", "v1", "leases", "Lease"),
+        Res("authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+            "SelfSubjectAccessReview", namespaced=False, verbs=["create"]),
         Res("autoscaling.k8s.io", "v1", "verticalpodautoscalers",
             "VerticalPodAutoscaler", short=["vpa"], subresources=["status"],
             builtin=False, generation=True),
@@ -2117,6 +2122,30 @@ class Cluster:
                         % (who, user["name"], verb, rname, res.group, where),
                         _details(res, name))
 
+    def access_review(self, req, res):
+        body = self.decode_body(req)
+        if not isinstance(body, dict):
+            raise err_bad_request("SelfSubjectAccessReview: object expected")
+        ra = (body.get("spec") or {}).get("resourceAttributes") or {}
+        allowed = True
+        target = self.res_of(ra.get("group") or "", ra.get("resource") or "")
+        if target is not None:
+            try:
+                self.authorize(req.user, ra.get("verb") or "get", target,
+                               ra.get("subresource") or None,
+                               ra.get("namespace") or None,
+                               ra.get("name") or None)
+            except ApiError:
+                allowed = False
+        out = {"kind": res.kind, "apiVersion": res.api_version,
+               "metadata": {"creationTimestamp": None},
+               "spec": body.get("spec") or {}, "status": {"allowed": allowed}}
+        if allowed:
+            out["status"]["reason"] = "RBAC: allowed by ClusterRoleBinding " \
+                "\"cluster-admin\" of ClusterRole \"cluster-admin\" to Group " \
+                "\"system:masters\""
+        return out
+
     # ------------------------------------------------------------ routing
     def handle(self, req):
         """Returns (code, body, content_type, headers) or ("watch", args)."""
@@ -2199,6 +2228,8 @@ class Cluster:
                 return self.do_list(req, res, version, ns)
             if verb == "watch":
                 return "watch", (res, version, ns, req)
+            if verb == "create" and res.kind == "SelfSubjectAccessReview":
+                return 201, self.access_review(req, res), None, {}
             if verb == "create":
                 body = self.decode_body(req)
                 obj = self.create(res, ns, body, dry)
@@ -2307,10 +2338,15 @@ class Cluster:
     # ------------------------------------------------------------ bodies
     def decode_body(self, req):
         ct = req.content_type
+        if ct == "application/vnd.kubernetes.protobuf":
+            try:
+                return kproto.decode(req.body)[2]
+            except (kproto.ProtoError, IndexError, ValueError) as e:
+                raise ApiError(415, "UnsupportedMediaType", "kubesim cannot "
+                               "decode this protobuf body (%s); send "
+                               "application/json" % e)
         if ct not in ("application/json", "application/yaml", ""):
-            raise err_media(BODY_TYPES)
-        if ct == "":
-            raise err_media(BODY_TYPES)
+            raise err_media(BODY_TYPES)      # "" is JSON, as the real one
         if ct == "application/yaml":
             try:
                 return yaml.safe_load(req.body.decode("utf-8"))
