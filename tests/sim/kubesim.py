@@ -1188,6 +1188,7 @@ class Simulation:
         self.c = cluster
         self.tick_s = tick
         self.pods = {}                 # (ns, pod name) -> PodRT
+        self.by_dep = collections.defaultdict(dict)   # (ns, dep) -> {name: rt}
         self.rs = {}                   # (ns, dep) -> {hash: info}
         self.load = {}                 # (ns, dep) -> rps
         self.ingress = {}              # (ns, dep) -> IngressRT
@@ -1273,7 +1274,7 @@ class Simulation:
         return out
 
     def pods_of(self, dk):
-        return [p for p in self.pods.values() if (p.ns, p.dep) == dk]
+        return list(self.by_dep.get(dk, {}).values())
 
     def set_load(self, ns, name, rps):
         with self.c.lock:
@@ -1370,6 +1371,7 @@ class Simulation:
         rt = PodRT(ns, name, dname, h, node[0], ip, t, delay,
                    spec.get("containers") or [], never)
         self.pods[(ns, name)] = rt
+        self.by_dep[dk][name] = rt
         pod["status"] = self.pod_status(rt, pod)
         self.c.sim_put("", "pods", pod, create=True)
         return rt
@@ -1442,10 +1444,13 @@ class Simulation:
 
     def delete_pod(self, rt):
         self.pods.pop((rt.ns, rt.name), None)
+        self.by_dep.get((rt.ns, rt.dep), {}).pop(rt.name, None)
         self.c.sim_delete("", "pods", rt.ns, rt.name)
 
     def pod_deleted_via_api(self, ns, name):
-        self.pods.pop((ns, name), None)
+        rt = self.pods.pop((ns, name), None)
+        if rt is not None:
+            self.by_dep.get((rt.ns, rt.dep), {}).pop(rt.name, None)
 
     def crash(self, ns, dep=None, pod=None, container=None,
               reason="OOMKilled", exit_code=137, count=1):
@@ -1582,8 +1587,6 @@ class Simulation:
                 self.delete_pod(p)
                 old.remove(p)
                 budget -= 1
-            if len(new) + len(old) > desired + surge:
-                pass
 
         pods = self.pods_of(dk)
         after = collections.Counter(p.hash for p in pods)
@@ -1851,6 +1854,11 @@ def table_for(res, objs, rv):
                     o.get("type", ""), o.get("reason", ""),
                     "%s/%s" % ((io.get("kind") or "").lower(),
                                io.get("name", "")), o.get("message", "")]
+    elif not res.builtin:   # a CRD without additionalPrinterColumns
+        cols = [_col("Name", fmt="name"), _col("Age", "date")]
+
+        def row(o):
+            return [None]
     else:
         cols = [_col("Name", fmt="name"), _col("Created At", "date")]
 
