@@ -69,7 +69,7 @@ def wait_hot(prometheus, ns, replicas=2, util=150.0, timeout=150):
     """Wait until ipad's own CPU query says more than ``util`` percent of
     the requests (100m per pod)."""
     prometheus.wait_for(HOT_CPU_QUERY % ns,
-                        lambda r: r and float(r[0]["value"][1]) * 1000 / (replicas * 100) > util,
+                        lambda r: r and 100 * float(r[0]["value"][1]) / (replicas * 0.1) > util,
                         timeout=timeout)
 
 
