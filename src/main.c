@@ -200,9 +200,10 @@ int main(int argc, char **argv)
 		rc = EX_OSERR;
 		goto out;
 	}
-	journal_lifecycle(6, "ipad %s started: %zu targets, %d cluster(s), advisor %s, "
+	journal_lifecycle(6, "ipad %s started: %zu target%s, %d cluster%s, advisor %s, "
 			  "interval %llds%s", PACKAGE_VERSION, targets.count,
-			  cfg.cluster_count, advisor_type_name(cfg.advisor),
+			  targets.count == 1 ? "" : "s", cfg.cluster_count,
+			  cfg.cluster_count == 1 ? "" : "s", advisor_type_name(cfg.advisor),
 			  (long long)(cfg.interval_ms / 1000),
 			  opt.dry_run || cfg.dry_run ? ", dry run" : "");
 	sd_notifyf(0, "READY=1\nSTATUS=%zu targets in %d cluster(s); first cycle running",
