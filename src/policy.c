@@ -120,6 +120,9 @@ void policy_decide(const struct target *t, const struct observation *o,
 	scale = d->replicas_to != d->replicas_from;
 	d->action = scale && resize ? ACTION_SCALE_RESIZE :
 		    scale ? ACTION_SCALE : resize ? ACTION_RESIZE : ACTION_NONE;
+	/* The advice wanted a change and a guardrail stopped all of it. */
+	if (d->action == ACTION_NONE && d->reason[0])
+		d->action = ACTION_HOLD;
 }
 
 const char *action_name(enum action a)

@@ -10,7 +10,9 @@
  *  4. Metrics missing, empty or NaN → never scale down.
  *  5. Resources of the advised container: a limit the container does not
  *     have is not added (no limit stays no limit); no change while a rollout
- *     is in progress; only cpu and memory are ever touched. */
+ *     is in progress; only cpu and memory are ever touched.
+ *  When the advice asked for a change and the guardrails left nothing of it,
+ *  the decision is a hold (not "none"), with the guardrail as reason. */
 #ifndef IPAD_POLICY_H
 #define IPAD_POLICY_H
 

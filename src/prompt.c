@@ -73,10 +73,11 @@ char *prompt_render(const struct target *t, const struct observation *o)
 	    o->replicas, o->ready_replicas, o->available_replicas,
 	    o->updated_replicas, o->rollout_in_progress ? o->rollout_reason : "no rollout in progress");
 	add(&x, "allowed replicas: min %d, max %d\n", t->min_replicas, t->max_replicas);
+	add(&x, "advice is for container %s\n", o->primary_container);
 	for (i = 0; i < o->container_count && i < PROMPT_MAX_CONTAINERS; i++) {
 		const struct container_observation *c = &o->containers[i];
-		add(&x, "container %s%s: cpu request %s, limit %s; memory request %s, limit %s",
-		    c->name, c->name == o->primary_container ? " (advice is for this container)" : "",
+		add(&x, "container %s: cpu request %s, limit %s; memory request %s, limit %s",
+		    c->name,
 		    cpu_text(c->current.cpu_request_m, q[0]), cpu_text(c->current.cpu_limit_m, q[1]),
 		    mem_text(c->current.memory_request_b, q[2]), mem_text(c->current.memory_limit_b, q[3]));
 		if (isnan(c->cpu_cores))
