@@ -2349,7 +2349,7 @@ class Cluster:
         if ct == "application/vnd.kubernetes.protobuf":
             try:
                 return kproto.decode(req.body)[2]
-            except (kproto.ProtoError, IndexError, ValueError) as e:
+            except Exception as e:
                 raise ApiError(415, "UnsupportedMediaType", "kubesim cannot "
                                "decode this protobuf body (%s); send "
                                "application/json" % e)
@@ -2377,9 +2377,7 @@ class Cluster:
                                   % _jtype(obj))
         av, kind = obj.get("apiVersion"), obj.get("kind")
         if kind and kind != res.kind:
-            raise err_bad_request("the server rejected our request due to an "
-                                  "error in our request" if False else
-                                  "%s in version \"%s\" cannot be handled as "
+            raise err_bad_request("%s in version \"%s\" cannot be handled as "
                                   "a %s: no kind \"%s\" is registered for "
                                   "version \"%s\" in scheme" % (
                                       kind, res.version, res.kind, kind,

@@ -215,7 +215,18 @@ def message(buf, schema):
 
 
 def decode(body):
-    """(apiVersion, kind, object dict) of a protobuf request body."""
+    """(apiVersion, kind, object dict) of a protobuf request body; raises
+    ProtoError for anything it cannot decode."""
+    try:
+        return _decode(body)
+    except ProtoError:
+        raise
+    except (TypeError, AttributeError, ValueError, IndexError, KeyError,
+            RecursionError) as e:
+        raise ProtoError("malformed protobuf body: %s" % e)
+
+
+def _decode(body):
     if not body.startswith(MAGIC):
         raise ProtoError("missing the k8s protobuf prefix")
     env = {}
