@@ -806,3 +806,12 @@ def test_kubectl_typed_clients_protobuf_bodies(sim):
     kubectl(sim, "scale", "deployment/pb", "--current-replicas=2",
             "--replicas=3", "-n", "shop")
     assert sim.deployment("shop", "pb")["spec"]["replicas"] == 3
+
+
+def test_token_rotation(sim):
+    sim.add_token("rotated-token", "rotated-user")
+    code, _ = sim.api("GET", DEP + "/web", token="rotated-token")
+    assert code == 200
+    sim.revoke_token("rotated-token")
+    code, body = sim.api("GET", DEP + "/web", token="rotated-token")
+    assert code == 401 and body["reason"] == "Unauthorized"

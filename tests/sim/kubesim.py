@@ -132,6 +132,8 @@ Control + metrics port (plain HTTP, no auth)
        "reason": "OOMKilled", "exit_code": 137, "count": 1}
   POST /_sim/rbac {"deny": [{"verbs": [...], "resources": ["deployments/
        scale", "*", ...]}]}                       rules for the forbidden user
+  POST /_sim/tokens {"add": {"TOKEN": "user"}, "remove": ["TOKEN"]}
+                                                  rotate bearer tokens
   POST /_sim/compact                              forget watch history (410)
   POST /_sim/crd {"group","version","plural","kind","namespaced","status"}
 
@@ -1963,6 +1965,7 @@ class Cluster:
         self.forbidden_token = forbidden_token
         self.forbidden_user = forbidden_user
         self.deny = [{"verbs": set(forbidden_verbs), "resources": {"*"}}]
+        self.tokens = {token: "sim-user", forbidden_token: forbidden_user}
         self.requests = []
         self.faults = []
         self.server_addr = server_addr
@@ -3235,12 +3238,12 @@ class ApiHandler(BaseHandler):
         if auth:
             if auth[:7].lower() == "bearer ":
                 tok = auth[7:].strip()
-                if tok and tok == cl.token:
-                    return {"name": "sim-user", "groups": [
-                        "system:masters", "system:authenticated"]}
-                if tok and tok == cl.forbidden_token:
-                    return {"name": cl.forbidden_user,
-                            "groups": ["system:authenticated"]}
+                with cl.lock:
+                    u = cl.tokens.get(tok) if tok else None
+                if u is not None:
+                    return {"name": u, "groups": (
+                        ["system:authenticated"] if u == cl.forbidden_user
+                        else ["system:masters", "system:authenticated"])}
         try:
             cert = self.connection.getpeercert()
         except Exception:
@@ -3502,6 +3505,15 @@ class ControlHandler(BaseHandler):
                                                  ["*"])}
                                for r in (d.get("deny") or [d])]
                 return self.send(200, {"ok": True})
+            if path == "/_sim/tokens" and m == "POST":
+                d = data or {}
+                with cl.lock:
+                    for t, u in (d.get("add") or {}).items():
+                        cl.tokens[t] = u
+                    for t in d.get("remove") or []:
+                        cl.tokens.pop(t, None)
+                    n = len(cl.tokens)
+                return self.send(200, {"tokens": n})
             if path == "/_sim/compact" and m == "POST":
                 with cl.lock:
                     cl.history.clear()
@@ -3868,6 +3880,14 @@ class KubeSim:
 
     def rbac(self, deny):
         return self._ctl("POST", "/_sim/rbac", {"deny": deny})
+
+    def add_token(self, token, user="sim-user"):
+        """Accept one more bearer token (for credential rotation tests)."""
+        return self._ctl("POST", "/_sim/tokens", {"add": {token: user}})
+
+    def revoke_token(self, token):
+        """Stop accepting a bearer token (the next request gets 401)."""
+        return self._ctl("POST", "/_sim/tokens", {"remove": [token]})
 
     def compact(self):
         return self._ctl("POST", "/_sim/compact", {})
