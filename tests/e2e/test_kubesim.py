@@ -380,10 +380,16 @@ def test_invalid_values_are_422(sim):
 
 
 def test_stale_put_is_409(sim):
-    code, d = sim.api("GET", DEP + "/web")
-    rv = d["metadata"]["resourceVersion"]
-    d["metadata"].setdefault("annotations", {})["note"] = "one"
-    code, d2 = sim.api("PUT", DEP + "/web", d)
+    # the controller may update status between our GET and PUT (a 409 that
+    # a real client retries): retry until one read-modify-write goes through
+    for _ in range(50):
+        code, d = sim.api("GET", DEP + "/web")
+        rv = d["metadata"]["resourceVersion"]
+        d["metadata"].setdefault("annotations", {})["note"] = "one"
+        code, d2 = sim.api("PUT", DEP + "/web", d)
+        if code != 409:
+            break
+        time.sleep(0.1)
     assert code == 200
     assert int(d2["metadata"]["resourceVersion"]) > int(rv)
     d["metadata"]["annotations"]["note"] = "two"
