@@ -158,7 +158,7 @@ static double monotonic_s(void)
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
-	struct ipad_config cfg;
+	struct ipad_config cfg = { 0 };  /* config_load() sets the defaults */
 	struct target_list targets = { 0 };
 	struct kube_cluster *clusters = NULL;
 	struct scheduler *s = NULL;
@@ -167,7 +167,6 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc;
 
-	config_defaults(&cfg);
 	rc = parse_args(argc, argv, &opt);
 	if (rc)
 		return rc;
