@@ -118,6 +118,14 @@ def only_record(recs, deployment_name):
     return mine[0]
 
 
+def brief(recs):
+    """Decision records in a line each, for assertion messages."""
+    return "\n".join("%s %s %s->%s %s%s" % (
+        r.get("PRIORITY"), r.get("IPA_ACTION"), r.get("IPA_REPLICAS_FROM"),
+        r.get("IPA_REPLICAS_TO"), r.get("IPA_ADVICE", ""),
+        " | " + (r.get("IPA_ERROR") or r.get("IPA_REASON") or "")) for r in recs)
+
+
 def assert_unchanged(sim, ns, name, before):
     after = sim.deployment(ns, name)
     assert after["spec"]["replicas"] == before["spec"]["replicas"]
@@ -398,18 +406,20 @@ def test_daemon_keeps_cycling_after_agent_failures(sim, prometheus, llmstub, kub
     make_target(sim, prometheus, ns, replicas=3, rps=LOW_RPS * 4)
     conf = conf_for(kubeconfig, prometheus.url, interval="1s",
                     timeout="%ds" % ADVISOR_TIMEOUT_S)
+    failures = ({"mode": "error500"}, {"mode": "hang", "seconds": 60},
+                {"mode": "bad-quantity"}, {"mode": "prose"})
+    llmstub.mode(**failures[0])  # before the first cycle
     dm = start_ipad(conf, [yaml_for(ns, [{"deployment": "web"}], prometheus.url, llmstub.url)])
     lifecycle(dm, 1, timeout=15)
 
     seen = 0
-    for failure in ({"mode": "error500"}, {"mode": "hang", "seconds": 60},
-                    {"mode": "bad-quantity"}, {"mode": "prose"}):
+    for failure in failures:
         llmstub.mode(**failure)
         # two more failure records: at least one full cycle ran in this mode
         recs = decisions(dm, seen + 2, timeout=30, PRIORITY="4")
         seen = len(recs)
         assert dm.alive(), dm.stderr()[-4000:]
-    assert replicas_of(sim, ns, "web") == 3
+    assert replicas_of(sim, ns, "web") == 3, brief(decisions(dm, seen))
     assert not writes(sim.requests(), ns, "web")
 
     llmstub.mode("fixed", text={"replicas": 4})  # resources as they are
