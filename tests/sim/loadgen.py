@@ -137,7 +137,9 @@ def replay(sink, targets, rows=None, start=None, minutes=None, speedup=60.0,
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--trace", default=DEFAULT_TRACE, help="CSV time,requests_per_minute")
-    ap.add_argument("--sim-url", help="simulator base URL (POST /_sim/load)")
+    ap.add_argument("--sim-url", help="simulator control URL (POST /_sim/load)")
+    ap.add_argument("--sim-state-dir", help="or: the simulator's --state-dir "
+                    "(its ready.json names the control URL)")
     ap.add_argument("--target", action="append", type=_parse_target, default=[],
                     metavar="NS/NAME", help="Deployment to drive (repeatable)")
     ap.add_argument("--start", help="first trace minute, 'YYYY-MM-DD HH:MM'")
@@ -155,8 +157,12 @@ def main(argv=None):
         for t, c, rps in steps(rows, a.start, a.minutes, a.factor, a.smooth):
             print("trace %s %4d req/min -> %.1f rps" % (t, c, rps))
         return 0
+    if a.sim_state_dir and not a.sim_url:
+        with open(os.path.join(a.sim_state_dir, "ready.json")) as f:
+            a.sim_url = json.load(f)["metrics_url"]
     if not a.sim_url or not a.target:
-        ap.error("--sim-url and at least one --target are needed (or --print-only)")
+        ap.error("--sim-url (or --sim-state-dir) and at least one --target are needed "
+                 "(or --print-only)")
     try:
         replay(HttpSink(a.sim_url), a.target, rows, a.start, a.minutes, a.speedup,
                a.factor, a.smooth)
