@@ -287,3 +287,18 @@ def stderr_records(stderr, fmt="json"):
             if "message" in rec:
                 recs.append({k.upper(): v for k, v in rec.items()})
     return recs
+
+def conf_for(kubeconfig, prom_url, **kw):
+    """ipad.conf for one simulated cluster; the agent URL comes from the
+    IPA objects' llmAgent."""
+    kw.setdefault("advisor", "ipa-agent")
+    return ini(kubeconfig=kubeconfig, prometheus=prom_url, **kw)
+
+def replicas_of(sim, ns, name):
+    return int(sim.deployment(ns, name)["spec"]["replicas"])
+
+def only_record(recs, deployment_name):
+    mine = [r for r in recs if r.get("IPA_DEPLOYMENT") == deployment_name]
+    assert len(mine) == 1, "expected one decision record for %s, got %s" % (
+        deployment_name, json.dumps(recs, indent=1))
+    return mine[0]

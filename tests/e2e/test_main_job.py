@@ -13,7 +13,6 @@ by every test), with CPU limits well above their requests, and the
 configuration tests, which need no metrics, run first while they warm up.
 """
 
-import json
 import math
 import re
 import time
@@ -22,7 +21,8 @@ import uuid
 import pytest
 
 from e2e_helpers import (EX_CONFIG, EX_OK, EX_TEMPFAIL, README_IPA_EXAMPLE,
-                         all_writes, container, containers_of,
+                         all_writes, conf_for, container, containers_of, only_record,
+                         replicas_of,
                          deployment, ini, ipa_yaml, namespace,
                          req_body, req_content_type, req_method, req_path,
                          same_quantity, stderr_records, writes)
@@ -91,11 +91,6 @@ def make_target(sim, prometheus, ns, name="web", replicas=2, rps=LOW_RPS,
             timeout=30)
 
 
-def conf_for(kubeconfig, prom_url, **kw):
-    """ipad.conf for one simulated cluster; the agent URL comes from the
-    IPA objects' llmAgent."""
-    kw.setdefault("advisor", "ipa-agent")
-    return ini(kubeconfig=kubeconfig, prometheus=prom_url, **kw)
 
 
 def yaml_for(ns, items, prom_url, llm_url, name=None):
@@ -103,19 +98,12 @@ def yaml_for(ns, items, prom_url, llm_url, name=None):
     return ipa_yaml(name or ("ipa-" + ns), items, prom_url, llm_url)
 
 
-def replicas_of(sim, ns, name):
-    return int(sim.deployment(ns, name)["spec"]["replicas"])
 
 
 def assert_rc(res, *ok):
     assert res.rc in ok, "exit status %s, expected %s\n%r" % (res.rc, ok, res)
 
 
-def only_record(recs, deployment_name):
-    mine = [r for r in recs if r.get("IPA_DEPLOYMENT") == deployment_name]
-    assert len(mine) == 1, "expected one decision record for %s, got %s" % (
-        deployment_name, json.dumps(recs, indent=1))
-    return mine[0]
 
 
 def brief(recs):
