@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "sim"))
 from kubesim import KubeSim  # noqa: E402
 
-KUBECTL = shutil.which("kubectl", path="/usr/bin:/usr/local/bin") or \
+KUBECTL = os.environ.get("KUBECTL") or shutil.which("kubectl", path="/usr/bin:/usr/local/bin") or \
     "/usr/bin/kubectl"
 GPU = "nvidia.com/gpu"
 
