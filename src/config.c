@@ -41,7 +41,7 @@ static const char *const section_list[] = { "[ipad]", "[defaults]",
 					    "[advisor]", "[cluster]", NULL };
 
 enum value_kind { V_DURATION, V_INT, V_NUMBER, V_BOOL, V_ENUM, V_PATH,
-		  V_STRING, V_URL };
+		  V_PATH_LIST, V_STRING, V_URL };
 
 static const char *const advisor_names[] = { "builtin", "ipa-agent", NULL };
 static const char *const log_target_names[] = { "auto", "journal", "stderr",
@@ -95,7 +95,7 @@ static const struct key keys[] = {
 	  IPAD(target_cpu_utilization), 0, 1000, true, false, NULL },
 	{ SEC_ADVISOR, "tolerance", V_NUMBER, IPAD(tolerance), 0, 1,
 	  false, true, NULL },
-	{ SEC_CLUSTER, "kubeconfig", V_PATH, CLUSTER(kubeconfig), 0, 0,
+	{ SEC_CLUSTER, "kubeconfig", V_PATH_LIST, CLUSTER(kubeconfig), 0, 0,
 	  false, false, NULL },
 	{ SEC_CLUSTER, "context", V_STRING, CLUSTER(context), 0, 0,
 	  false, false, NULL },
@@ -103,6 +103,12 @@ static const struct key keys[] = {
 	  false, false, NULL },
 	{ SEC_CLUSTER, "request-timeout", V_DURATION,
 	  CLUSTER(request_timeout_ms), 100, 600000, false, false, NULL },
+	{ SEC_CLUSTER, "targets", V_PATH, CLUSTER(targets), 0, 0,
+	  false, false, NULL },
+	{ SEC_CLUSTER, "default", V_BOOL, CLUSTER(is_default), 0, 0,
+	  false, false, NULL },
+	{ SEC_CLUSTER, "concurrency", V_INT, CLUSTER(concurrency), 1, 256,
+	  false, false, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -117,8 +123,8 @@ struct state {
 	int line;              /* of the line inih is working on */
 	enum section_kind section;
 	char section_text[256]; /* the current header as written, for messages */
-	int cluster_line;      /* header line of the one cluster section */
-	char cluster_text[256]; /* and its text ("cluster", "cluster eu") */
+	bool cluster_open;     /* the last cluster section is not checked yet */
+	char cluster_text[256]; /* its header ("cluster", "cluster eu") */
 	int seen[NKEYS];       /* line where each key was set, 0: not set */
 	int problems;
 	bool oom;
@@ -203,6 +209,48 @@ static char *path_resolve(const char *dir, const char *value)
 	char *out = NULL;
 	if (asprintf(&out, "%s/%s", strcmp(dir, "/") ? dir : "", value) < 0)
 		return NULL;
+	return out;
+}
+
+/* Whether the ':'-separated list holds item. */
+static bool list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ":");
+		if (len == n && strncmp(p, item, n) == 0)
+			return true;
+		p += len + (p[len] == ':');
+	}
+	return false;
+}
+
+/* A ':'-separated list of paths ($KUBECONFIG style) with every entry
+ * resolved against dir, empty and repeated entries dropped (client-go).
+ * NULL on allocation failure. */
+static char *path_list_resolve(const char *dir, const char *value)
+{
+	size_t cap = 1, len = 0;
+	char *out = NULL, *copy = strdup(value), *save = NULL;
+	for (const char *p = value; copy && *p; p++)
+		cap += *p == ':';
+	cap = (cap + 1) * (strlen(dir) + 2) + strlen(value) + 1;
+	if (copy)
+		out = calloc(1, cap);
+	for (char *e = out ? strtok_r(copy, ":", &save) : NULL; e;
+	     e = strtok_r(NULL, ":", &save)) {
+		char *abs = path_resolve(dir, e);
+		if (!abs) {
+			free(out);
+			out = NULL;
+			break;
+		}
+		if (!list_has(out, abs))
+			len += (size_t)snprintf(out + len, cap - len, "%s%s",
+						len ? ":" : "", abs);
+		free(abs);
+	}
+	free(copy);
 	return out;
 }
 
@@ -306,8 +354,9 @@ static void clear_string(char **field)
 static void set_value(struct state *st, const struct key *k, const char *name,
 		      const char *value)
 {
-	char *base = k->section == SEC_CLUSTER ? (char *)st->cfg->clusters
-					       : (char *)st->cfg;
+	char *base = k->section == SEC_CLUSTER
+		     ? (char *)&st->cfg->clusters[st->cfg->cluster_count - 1]
+		     : (char *)st->cfg;
 	void *field = base + k->offset;
 	char at[512], q[DIAG_QUOTE_BUFSZ], range[96], err[512];
 	where(st, name, at, sizeof(at));
@@ -372,6 +421,13 @@ static void set_value(struct state *st, const struct key *k, const char *name,
 			problem(st, st->line, "%s: is empty; give a path", at);
 		else
 			set_string(st, field, path_resolve(st->dir, value));
+		break;
+	case V_PATH_LIST:
+		if (!*value || strspn(value, ":") == strlen(value))
+			problem(st, st->line, "%s: is empty; give a path, or paths "
+				"separated by ':'", at);
+		else
+			set_string(st, field, path_list_resolve(st->dir, value));
 		break;
 	case V_STRING:
 		if (*value)
@@ -485,12 +541,33 @@ static bool valid_cluster_name(const char *s)
 	return n > 0 && n <= 63 && !s[n];
 }
 
+/* Checks of the cluster section just read (at the next header or the end
+ * of the file). */
+static void cluster_end(struct state *st)
+{
+	if (!st->cluster_open)
+		return;
+	st->cluster_open = false;
+	const struct cluster_config *c = &st->cfg->clusters[st->cfg->cluster_count - 1];
+	if (!c->kubeconfig)
+		problem(st, c->line, "[%s] kubeconfig: is required; give the "
+			"kubeconfig file for this cluster, e.g. \"kubeconfig = "
+			"/etc/ipad/kubeconfig\"", st->cluster_text);
+	for (int i = 0; c->is_default && i < st->cfg->cluster_count - 1; i++)
+		if (st->cfg->clusters[i].is_default)
+			problem(st, st->seen[find_key(SEC_CLUSTER, "default") - keys],
+				"[%s] default: cluster %s is the default already "
+				"(line %d); only one cluster can be", st->cluster_text,
+				st->cfg->clusters[i].name, st->cfg->clusters[i].line);
+}
+
 /* A section header "[text]" (text without the brackets, trimmed). */
 static void section_begin(struct state *st, char *text)
 {
 	struct ipad_config *cfg = st->cfg;
 	char q[DIAG_QUOTE_BUFSZ], hint[128];
 
+	cluster_end(st);
 	snprintf(st->section_text, sizeof(st->section_text), "%s",
 		 shown(text, q, sizeof(q)));
 	for (enum section_kind s = SEC_IPAD; s < SEC_CLUSTER; s++) {
@@ -513,30 +590,38 @@ static void section_begin(struct state *st, char *text)
 	const char *name = text + 7 + strspn(text + 7, " \t");
 	if (!*name)
 		name = "default";
-	if (cfg->cluster_count > 0) {
-		st->section = SEC_IGNORED;
-		problem(st, st->line, "[%s]: a second cluster section; this version "
-			"of ipad manages exactly one cluster ([cluster %s] on line %d)",
-			shown(text, q, sizeof(q)), cfg->clusters[0].name,
-			st->cluster_line);
-		return;
+	for (int i = 0; i < cfg->cluster_count; i++) {
+		if (strcmp(cfg->clusters[i].name, name) == 0) {
+			st->section = SEC_IGNORED;
+			problem(st, st->line, "[%s]: cluster %s is defined twice (also "
+				"on line %d); keep one section per cluster",
+				shown(text, q, sizeof(q)), cfg->clusters[i].name,
+				cfg->clusters[i].line);
+			return;
+		}
 	}
-	st->section = SEC_CLUSTER;
-	st->cluster_line = st->line;
-	memcpy(st->cluster_text, st->section_text, sizeof(st->cluster_text));
 	if (!valid_cluster_name(name))
 		problem(st, st->line, "[%s]: %s is not a valid cluster name; use up to "
 			"63 letters, digits, '.', '_' and '-'",
 			shown(text, q, sizeof(q)), diag_quote(name, q, sizeof(q)));
-	cfg->clusters = calloc(1, sizeof(*cfg->clusters));
-	if (!cfg->clusters) {
+	struct cluster_config *grown = realloc(cfg->clusters,
+		(size_t)(cfg->cluster_count + 1) * sizeof(*cfg->clusters));
+	if (!grown) {
 		st->oom = true;
 		st->section = SEC_IGNORED;
 		return;
 	}
-	cfg->cluster_count = 1;
-	cfg->clusters[0].request_timeout_ms = 10000;
-	set_string(st, &cfg->clusters[0].name, strdup(name));
+	cfg->clusters = grown;
+	struct cluster_config *c = &cfg->clusters[cfg->cluster_count++];
+	*c = (struct cluster_config){ .request_timeout_ms = 10000, .line = st->line };
+	set_string(st, &c->name, strdup(name));
+	/* the keys of a cluster section may be set again in the next one */
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].section == SEC_CLUSTER)
+			st->seen[i] = 0;
+	st->section = SEC_CLUSTER;
+	st->cluster_open = true;
+	memcpy(st->cluster_text, st->section_text, sizeof(st->cluster_text));
 }
 
 /* inih's fgets: hand it one line of the file at a time. */
@@ -634,18 +719,26 @@ static int read_file(struct state *st, char **out)
 static void check_whole(struct state *st)
 {
 	struct ipad_config *cfg = st->cfg;
-	size_t kubeconfig = (size_t)(find_key(SEC_CLUSTER, "kubeconfig") - keys);
 	size_t min = (size_t)(find_key(SEC_DEFAULTS, "min-replicas") - keys);
 	size_t max = (size_t)(find_key(SEC_DEFAULTS, "max-replicas") - keys);
 
+	cluster_end(st);
 	if (cfg->cluster_count == 0 && !st->oom)
 		problem(st, 0, "there is no [cluster] section; add one, for example "
 			"\"[cluster]\" with \"kubeconfig = /etc/ipad/kubeconfig\" and "
 			"\"prometheus = http://127.0.0.1:9090\" below it");
-	else if (cfg->cluster_count > 0 && !st->seen[kubeconfig])
-		problem(st, st->cluster_line, "[%s] kubeconfig: is required; "
-			"give the kubeconfig file for this cluster, e.g. "
-			"\"kubeconfig = /etc/ipad/kubeconfig\"", st->cluster_text);
+	const struct cluster_config *def = config_default_cluster(cfg);
+	for (int i = 0; i < cfg->cluster_count; i++) {
+		struct cluster_config *c = &cfg->clusters[i];
+		if (!c->targets && c != def)
+			problem(st, c->line, "[cluster %s] targets: is required: with "
+				"several clusters, give each its IPA files (a directory, "
+				"file or glob), or make it the one with default = true, "
+				"which reads [ipad] targets", c->name);
+		if (c->concurrency == 0)
+			c->concurrency = (cfg->concurrency + cfg->cluster_count - 1) /
+					 cfg->cluster_count;
+	}
 	if (cfg->min_replicas > cfg->max_replicas) {
 		if (st->seen[max])
 			problem(st, st->seen[max], "[defaults] max-replicas: %d is less "
@@ -715,9 +808,18 @@ int config_defaults(struct ipad_config *cfg)
 	return cfg->state_directory && cfg->targets ? 0 : -ENOMEM;
 }
 
+const struct cluster_config *config_default_cluster(const struct ipad_config *cfg)
+{
+	for (int i = 0; i < cfg->cluster_count; i++)
+		if (cfg->clusters[i].is_default)
+			return &cfg->clusters[i];
+	return cfg->cluster_count == 1 ? &cfg->clusters[0] : NULL;
+}
+
 void config_free(struct ipad_config *cfg)
 {
 	for (int i = 0; i < cfg->cluster_count; i++) {
+		free(cfg->clusters[i].targets);
 		free(cfg->clusters[i].name);
 		free(cfg->clusters[i].kubeconfig);
 		free(cfg->clusters[i].context);

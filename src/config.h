@@ -23,11 +23,18 @@
  *   target-cpu-utilization = 70   ; builtin: percent of CPU requests
  *   tolerance = 0.1           ; builtin: no change within 1 +- tolerance
  *
- *   [cluster NAME]            ; exactly one in this version ("[cluster]" = "default")
- *   kubeconfig = /etc/ipad/kubeconfig
+ *   [cluster NAME]            ; one or more ("[cluster]" = "default")
+ *   kubeconfig = /etc/ipad/kubeconfig   ; or a $KUBECONFIG-style list a:b:c
  *   context =                 ; empty: the kubeconfig's current-context
  *   prometheus = http://127.0.0.1:9090   ; default for IPAs without prometheusUri
  *   request-timeout = 10s     ; per Kubernetes / Prometheus request
+ *   targets =                 ; IPA files of this cluster: directory, file or glob
+ *   default = false           ; takes the files of [ipad] targets
+ *   concurrency =             ; targets of this cluster evaluated at once
+ *
+ * The default cluster (default = true, or the only cluster) reads [ipad]
+ * targets unless it has targets of its own; with several clusters every
+ * other one needs targets.
  *
  * Keys are case-sensitive, lower-case, words joined by '-'. Unknown sections
  * and keys are errors. Relative paths resolve against the directory of the
@@ -53,10 +60,19 @@ enum log_format { LOG_LOGFMT = 0, LOG_JSON };
 
 struct cluster_config {
 	char *name;            /* "default" for a bare [cluster] section */
-	char *kubeconfig;      /* absolute path */
+	char *kubeconfig;      /* absolute paths joined by ':' (client-go's
+				  $KUBECONFIG list: empty and repeated
+				  entries dropped) */
 	char *context;         /* NULL: current-context */
 	char *prometheus;      /* default Prometheus base URL, NULL if none */
 	int64_t request_timeout_ms; /* default 10000 */
+	char *targets;         /* absolute directory, file or glob of IPA files,
+				  NULL: none of its own */
+	bool is_default;       /* default = true */
+	int concurrency;       /* targets of this cluster at once; default
+				  [ipad] concurrency / number of clusters,
+				  rounded up */
+	int line;              /* of its section header */
 };
 
 struct ipad_config {
@@ -79,7 +95,7 @@ struct ipad_config {
 	double target_cpu_utilization; /* percent, default 70, range (0, 1000] */
 	double tolerance;           /* default 0.1, range [0, 1) */
 
-	struct cluster_config *clusters; /* exactly 1 for now */
+	struct cluster_config *clusters; /* at least 1 after a good load */
 	int cluster_count;
 };
 
@@ -95,6 +111,10 @@ int config_defaults(struct ipad_config *cfg);
  * errors, -errno when the file cannot be read. cfg is always safe to pass
  * to config_free(). */
 int config_load(const char *path, struct ipad_config *cfg, struct diag *d);
+
+/* The cluster that takes the IPA files of [ipad] targets: the one with
+ * default = true, else the only one; NULL when there is none. */
+const struct cluster_config *config_default_cluster(const struct ipad_config *cfg);
 
 /* Free everything cfg owns and reset it. */
 void config_free(struct ipad_config *cfg);

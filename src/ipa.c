@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ static void node_free(struct node *n)
 struct loader {
 	yaml_parser_t parser;
 	const char *path;
+	const struct cluster_config *cluster; /* the targets' cluster */
 	const unsigned char *buf;
 	size_t len;
 	struct diag *d;
@@ -496,7 +498,7 @@ static void check_item(struct doc *doc, const struct node *item, const char *pat
 	static const char *const item_keys[] = { "deployment", "namespace",
 		"ingress", "container", "minReplicas", "maxReplicas", NULL };
 	const struct ipad_config *cfg = doc->cfg;
-	const struct cluster_config *cluster = &cfg->clusters[0];
+	const struct cluster_config *cluster = doc->ld->cluster;
 
 	if (!check_map(doc, item, path, item_keys))
 		return;
@@ -631,7 +633,7 @@ static void check_ipa(struct doc *doc, const struct node *obj, const char *path)
 	char *prometheus = NULL, *agent = NULL;
 	get_url(doc, sm, smpath, "prometheusUri", &prometheus);
 	get_url(doc, sm, smpath, "llmAgent", &agent);
-	const struct cluster_config *cluster = &cfg->clusters[0];
+	const struct cluster_config *cluster = doc->ld->cluster;
 	/* (A given but wrong URL has been reported already.) */
 	if (!present(sm, "prometheusUri") && !cluster->prometheus)
 		doc_error(doc, sm, field_path(field, sizeof(field), smpath, "prometheusUri"),
@@ -789,17 +791,14 @@ static int load_document(struct loader *ld, const struct ipad_config *cfg,
 	return rc == -EINVAL ? 0 : rc;
 }
 
-int ipa_load_file(const char *path, const struct ipad_config *cfg,
-		  struct target_list *out, struct diag *d)
+/* ipa_load_file() into cluster. */
+static int load_file(const char *path, const struct ipad_config *cfg,
+		     const struct cluster_config *cluster,
+		     struct target_list *out, struct diag *d)
 {
-	struct loader ld = { .path = path, .d = d };
+	struct loader ld = { .path = path, .cluster = cluster, .d = d };
 	size_t errors = diag_errors(d);
 	unsigned char *buf;
-	if (cfg->cluster_count < 1) {
-		diag_error(d, "%s: not loaded: there is no cluster in %s to put its "
-			   "targets in", path, cfg->path ? cfg->path : "the configuration");
-		return -EINVAL;
-	}
 	int rc = read_whole(path, &buf, &ld.len, d);
 	if (rc < 0)
 		return rc;
@@ -847,8 +846,10 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int ipa_load_directory(const char *dir, const struct ipad_config *cfg,
-		       struct target_list *out, struct diag *d)
+/* ipa_load_directory() into cluster. */
+static int load_directory(const char *dir, const struct ipad_config *cfg,
+			  const struct cluster_config *cluster,
+			  struct target_list *out, struct diag *d)
 {
 	DIR *dp = opendir(dir);
 	if (!dp) {
@@ -893,7 +894,7 @@ int ipa_load_directory(const char *dir, const struct ipad_config *cfg,
 			rc = -ENOMEM;
 			break;
 		}
-		int frc = ipa_load_file(path, cfg, out, d);
+		int frc = load_file(path, cfg, cluster, out, d);
 		free(path);
 		if (frc == -ENOMEM)
 			rc = frc;
@@ -905,4 +906,87 @@ int ipa_load_directory(const char *dir, const struct ipad_config *cfg,
 	if (rc < 0)
 		return rc;
 	return failed ? -EINVAL : 0;
+}
+
+/* The default cluster of cfg, or NULL after reporting that path has no
+ * cluster to go to. */
+static const struct cluster_config *default_cluster(const char *path,
+						    const struct ipad_config *cfg,
+						    struct diag *d)
+{
+	const struct cluster_config *c = config_default_cluster(cfg);
+	const char *conf = cfg->path ? cfg->path : "the configuration";
+	if (!c && cfg->cluster_count == 0)
+		diag_error(d, "%s: not loaded: there is no cluster in %s to put its "
+			   "targets in", path, conf);
+	else if (!c)
+		diag_error(d, "%s: not loaded: there is no default cluster in %s to "
+			   "put its targets in (set default = true in one [cluster] "
+			   "section)", path, conf);
+	return c;
+}
+
+int ipa_load_file(const char *path, const struct ipad_config *cfg,
+		  struct target_list *out, struct diag *d)
+{
+	const struct cluster_config *c = default_cluster(path, cfg, d);
+	return c ? load_file(path, cfg, c, out, d) : -EINVAL;
+}
+
+int ipa_load_directory(const char *dir, const struct ipad_config *cfg,
+		       struct target_list *out, struct diag *d)
+{
+	const struct cluster_config *c = default_cluster(dir, cfg, d);
+	return c ? load_directory(dir, cfg, c, out, d) : -EINVAL;
+}
+
+/* The IPA files of one cluster's targets: a directory, a glob pattern or
+ * one file. */
+static int load_cluster_targets(const struct ipad_config *cfg,
+				const struct cluster_config *c,
+				struct target_list *out, struct diag *d)
+{
+	struct stat st;
+	if (strpbrk(c->targets, "*?[")) {
+		/* unreadable directories are skipped: they match nothing */
+		glob_t g;
+		int grc = glob(c->targets, 0, NULL, &g);
+		if (grc != 0 && grc != GLOB_NOMATCH)
+			return -ENOMEM;
+		if (grc == GLOB_NOMATCH)
+			diag_warning(d, "%s: [cluster %s] targets: %s matches no file",
+				     cfg->path, c->name, c->targets);
+		int rc = 0;
+		for (size_t i = 0; grc == 0 && i < g.gl_pathc && rc != -ENOMEM; i++) {
+			/* a pattern may match directories: they are not IPA files */
+			if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode))
+				continue;
+			int frc = load_file(g.gl_pathv[i], cfg, c, out, d);
+			if (frc < 0)
+				rc = frc == -ENOMEM ? frc : -EINVAL;
+		}
+		if (grc == 0)
+			globfree(&g);
+		return rc;
+	}
+	if (stat(c->targets, &st) == 0 && !S_ISDIR(st.st_mode))
+		return load_file(c->targets, cfg, c, out, d);
+	return load_directory(c->targets, cfg, c, out, d);
+}
+
+int ipa_load_targets(const struct ipad_config *cfg, struct target_list *out,
+		     struct diag *d)
+{
+	const struct cluster_config *def = config_default_cluster(cfg);
+	int rc = 0;
+	if (def && !def->targets)
+		rc = load_directory(cfg->targets, cfg, def, out, d);
+	for (int i = 0; i < cfg->cluster_count && rc != -ENOMEM; i++) {
+		if (!cfg->clusters[i].targets)
+			continue;
+		int crc = load_cluster_targets(cfg, &cfg->clusters[i], out, d);
+		if (crc < 0 && (rc == 0 || crc == -ENOMEM))
+			rc = crc;
+	}
+	return rc;
 }

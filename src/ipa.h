@@ -16,8 +16,9 @@
 
 /* Parse one YAML file and append its targets to out, resolved against cfg:
  * prometheusUri defaults to the cluster's prometheus (a URL without scheme
- * gets "http://"), min/maxReplicas to cfg's defaults, cluster to the first
- * cluster of cfg, llm_agent to cfg's [advisor] url when set, else to the
+ * gets "http://"), min/maxReplicas to cfg's defaults, cluster to the
+ * default cluster of cfg (config_default_cluster(); none is an error),
+ * llm_agent to cfg's [advisor] url when set, else to the
  * IPA's llmAgent. A document may also be a kubectl "List" of IPA objects.
  * Problems go to d as "FILE:LINE:COL: FIELD PATH: message" (1-based line
  * and column; e.g. "spec.metadata.ipaGroup[0].replica: unknown field; did
@@ -41,5 +42,15 @@ int ipa_load_file(const char *path, const struct ipad_config *cfg,
  * always with the reason in d. */
 int ipa_load_directory(const char *dir, const struct ipad_config *cfg,
 		       struct target_list *out, struct diag *d);
+
+/* Every target of cfg: the directory [ipad] targets into the default
+ * cluster (unless it has targets of its own), then each cluster's targets
+ * (a directory as above, a glob(3) pattern whose matching files are read
+ * in name order, or one file) into that cluster. A pattern matching
+ * nothing is a warning. The same Deployment may be a target in two
+ * clusters, not twice in one. Returns 0, -EINVAL (errors in d), -ENOMEM,
+ * or the -errno of a directory that cannot be opened. */
+int ipa_load_targets(const struct ipad_config *cfg, struct target_list *out,
+		     struct diag *d);
 
 #endif

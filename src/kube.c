@@ -5,29 +5,80 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "config.h"
 #include "kube.h"
 
 #define KUBE_DEFAULT_TIMEOUT_MS 10000L
 #define KUBE_SNIPPET_LEN 80     /* of a body that is not a Status */
 
-int kube_cluster_init(struct kube_cluster *k, const char *name,
-		      const char *kubeconfig, const char *context,
-		      long request_timeout_ms, char *err, size_t errlen)
+/* One loaded kubeconfig context, shared by the requests in flight. */
+struct kube_auth {
+	int refs;                       /* under the cluster's lock */
+	struct kube_credentials creds;
+	struct http_tls tls;            /* points into creds */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void auth_unref(struct kube_auth *a)
+{
+	if (a && --a->refs == 0) {
+		kubeconfig_free(&a->creds);
+		free(a);
+	}
+}
+
+/* Replace *field by a copy of text (NULL: clear). */
+static void set_text(char **field, const char *text)
+{
+	free(*field);
+	*field = text ? strdup(text) : NULL;
+}
+
+int kube_cluster_init(struct kube_cluster *k, const struct cluster_config *cc,
+		      char *err, size_t errlen)
 {
 	memset(k, 0, sizeof *k);
-	int rc = kubeconfig_load(kubeconfig, context, &k->creds, err, errlen);
-	if (rc < 0)
-		return rc;
-	k->name = strdup(name ? name : "");
-	if (!k->name) {
-		kubeconfig_free(&k->creds);
+	pthread_mutex_init(&k->lock, NULL);
+	k->name = strdup(cc->name);
+	k->kubeconfig = strdup(cc->kubeconfig ? cc->kubeconfig : "");
+	k->context = cc->context ? strdup(cc->context) : NULL;
+	k->request_timeout_ms = cc->request_timeout_ms > 0
+				? (long)cc->request_timeout_ms : KUBE_DEFAULT_TIMEOUT_MS;
+	k->stale = true;
+	if (!k->name || !k->kubeconfig || (cc->context && !k->context)) {
 		if (err && errlen)
-			snprintf(err, errlen, "cluster \"%s\": out of memory", name);
+			snprintf(err, errlen, "cluster \"%s\": out of memory", cc->name);
 		return -ENOMEM;
 	}
-	const struct kube_credentials *c = &k->creds;
-	k->tls = (struct http_tls){
+	return 0;
+}
+
+/* Load the kubeconfig into a new k->auth; k->lock is held. */
+static int load_locked(struct kube_cluster *k, char *err, size_t errlen)
+{
+	struct kube_auth *a = calloc(1, sizeof *a);
+	int rc = a ? kubeconfig_load(k->kubeconfig, k->context, &a->creds, err, errlen)
+		   : -ENOMEM;
+	k->load_at = now_s();
+	if (rc < 0) {
+		if (!a && err && errlen)
+			snprintf(err, errlen, "cluster \"%s\": out of memory", k->name);
+		free(a);
+		k->load_rc = rc;
+		set_text(&k->load_error, err);
+		return rc;
+	}
+	const struct kube_credentials *c = &a->creds;
+	a->refs = 1;
+	a->tls = (struct http_tls){
 		.ca_pem = c->ca_pem,
 		.ca_pem_len = c->ca_pem_len,
 		.insecure_skip_verify = c->insecure_skip_tls_verify,
@@ -36,9 +87,76 @@ int kube_cluster_init(struct kube_cluster *k, const char *name,
 		.client_key_pem = c->client_key_pem,
 		.client_key_pem_len = c->client_key_pem_len,
 	};
-	k->request_timeout_ms = request_timeout_ms > 0 ? request_timeout_ms
-						       : KUBE_DEFAULT_TIMEOUT_MS;
+	auth_unref(k->auth);
+	k->auth = a;
+	k->stale = false;
+	set_text(&k->load_error, NULL);
 	return 0;
+}
+
+int kube_cluster_load(struct kube_cluster *k, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&k->lock);
+	int rc = load_locked(k, err, errlen);
+	pthread_mutex_unlock(&k->lock);
+	return rc;
+}
+
+/* A reference to the cluster's credentials, loaded first when needed.
+ * Fails at once while the cluster is down, or while a failed load is
+ * younger than KUBE_RELOAD_S. */
+static int auth_get(struct kube_cluster *k, struct kube_auth **out,
+		    char *err, size_t errlen)
+{
+	int rc = 0;
+	double now = now_s();
+	*out = NULL;
+	pthread_mutex_lock(&k->lock);
+	if (now < k->down_until) {
+		snprintf(err, errlen, "%s (cluster %s unreachable %.0f s ago; "
+			 "tried again in %.0f s)", k->down_error, k->name,
+			 KUBE_DOWN_S - (k->down_until - now), k->down_until - now);
+		rc = k->down_rc;
+	} else if (k->stale && k->load_error && now < k->load_at + KUBE_RELOAD_S) {
+		snprintf(err, errlen, "%s", k->load_error);
+		rc = k->load_rc;
+	} else if (k->stale) {
+		rc = load_locked(k, err, errlen);
+	}
+	if (rc == 0) {
+		k->auth->refs++;
+		*out = k->auth;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return rc;
+}
+
+static void auth_put(struct kube_cluster *k, struct kube_auth *a)
+{
+	pthread_mutex_lock(&k->lock);
+	auth_unref(a);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* A's credentials were refused (401) or its server did not answer: read
+ * the kubeconfig again before the next request; a connection failure
+ * (rc) also marks the cluster down. */
+static void auth_failed(struct kube_cluster *k, const struct kube_auth *a,
+			int rc, const char *err)
+{
+	pthread_mutex_lock(&k->lock);
+	if (k->auth == a) {
+		k->stale = true;
+		set_text(&k->load_error, NULL);
+	}
+	if (rc < 0) {
+		k->down_until = now_s() + KUBE_DOWN_S;
+		k->down_rc = rc;
+		set_text(&k->down_error, err);
+		if (!k->down_error)
+			k->down_until = 0;
+	}
+	pthread_mutex_unlock(&k->lock);
 }
 
 void kube_cluster_free(struct kube_cluster *k)
@@ -46,7 +164,12 @@ void kube_cluster_free(struct kube_cluster *k)
 	if (!k)
 		return;
 	free(k->name);
-	kubeconfig_free(&k->creds);
+	free(k->kubeconfig);
+	free(k->context);
+	auth_unref(k->auth);
+	free(k->load_error);
+	free(k->down_error);
+	pthread_mutex_destroy(&k->lock);
 	memset(k, 0, sizeof *k);
 }
 
@@ -176,32 +299,25 @@ static int take_response(const char *method, const char *path,
 	return -EBADMSG;
 }
 
-int kube_request(struct kube_cluster *k, struct http_client *hc,
-		 const char *method, const char *path,
-		 const char *content_type, const char *body, long timeout_ms,
-		 struct kube_result *res, char *err, size_t errlen)
+/* One request with the credentials a; fills r (emptied first). */
+static int send_once(struct kube_cluster *k, const struct kube_auth *a,
+		     struct http_client *hc, const char *method, const char *path,
+		     const char *content_type, const char *body, long timeout_ms,
+		     struct kube_result *r, char *err, size_t errlen)
 {
-	struct kube_result local, *r = res ? res : &local;
-	*r = (struct kube_result){ .retry_after_s = -1 };
+	const struct kube_credentials *c = &a->creds;
 	size_t off = 0;
-	if (err && errlen)
-		err[0] = '\0';
-	if (!k || !method || !path || path[0] != '/') {
-		append(err, errlen, &off, "kube: a request needs a cluster, a "
-		       "method and a path starting with '/'");
-		return -EINVAL;
-	}
+	kube_result_free(r);
 	char *url = NULL, *auth = NULL, *ctype = NULL;
-	if (asprintf(&url, "%s%s", k->creds.server, path) < 0)
+	if (asprintf(&url, "%s%s", c->server, path) < 0)
 		url = NULL;
-	if (k->creds.token &&
-	    asprintf(&auth, "Authorization: Bearer %s", k->creds.token) < 0)
+	if (c->token && asprintf(&auth, "Authorization: Bearer %s", c->token) < 0)
 		auth = NULL;
 	if (body && asprintf(&ctype, "Content-Type: %s",
 			     content_type ? content_type : "application/json") < 0)
 		ctype = NULL;
 	int rc;
-	if (!url || (k->creds.token && !auth) || (body && !ctype)) {
+	if (!url || (c->token && !auth) || (body && !ctype)) {
 		append(err, errlen, &off, "%s %.*s: out of memory", method,
 		       (int)strcspn(path, "?"), path);
 		rc = -ENOMEM;
@@ -218,12 +334,14 @@ int kube_request(struct kube_cluster *k, struct http_client *hc,
 			.method = method, .url = url, .headers = headers,
 			.body = body, .body_len = body ? strlen(body) : 0,
 			.timeout_ms = timeout_ms > 0 ? timeout_ms : k->request_timeout_ms,
-			.tls = &k->tls,
+			.tls = &a->tls,
 		};
 		struct http_response resp;
 		rc = http_do(hc, &req, &resp, err, errlen);
 		if (rc == 0)
 			rc = take_response(method, path, &resp, r, err, errlen);
+		else
+			r->status = 0;
 		http_response_free(&resp);
 	}
 	free(url);
@@ -231,6 +349,41 @@ int kube_request(struct kube_cluster *k, struct http_client *hc,
 	if (auth) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
+	}
+	return rc;
+}
+
+int kube_request(struct kube_cluster *k, struct http_client *hc,
+		 const char *method, const char *path,
+		 const char *content_type, const char *body, long timeout_ms,
+		 struct kube_result *res, char *err, size_t errlen)
+{
+	struct kube_result local, *r = res ? res : &local;
+	*r = (struct kube_result){ .retry_after_s = -1 };
+	size_t off = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!k || !method || !path || path[0] != '/') {
+		append(err, errlen, &off, "kube: a request needs a cluster, a "
+		       "method and a path starting with '/'");
+		return -EINVAL;
+	}
+	int rc;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct kube_auth *a;
+		rc = auth_get(k, &a, err, errlen);
+		if (rc < 0)
+			break;
+		rc = send_once(k, a, hc, method, path, content_type, body,
+			       timeout_ms, r, err, errlen);
+		bool transport = r->status == 0 && rc != -ENOMEM && rc != -EINVAL;
+		if (transport || r->status == 401)
+			auth_failed(k, a, transport ? rc : 0, err);
+		auth_put(k, a);
+		/* new credentials may be accepted: once more (client-go's exec
+		 * plugin contract; also a rotated token) */
+		if (r->status != 401)
+			break;
 	}
 	if (!res)
 		kube_result_free(&local);

@@ -7,17 +7,43 @@
 #ifndef IPAD_KUBE_H
 #define IPAD_KUBE_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "http.h"
 #include "kubeconfig.h"
 
+struct kube_auth;           /* one loaded kubeconfig context (kube.c) */
+struct cluster_config;
+
+/* One cluster as the workers share it. Credentials are loaded when first
+ * needed and re-loaded (the kubeconfig files read again) when they may
+ * have changed: after a 401, after a failed connection, and when a load
+ * failed (at most every KUBE_RELOAD_S seconds). A cluster whose
+ * connection failed is not tried again for KUBE_DOWN_S seconds: its
+ * requests fail at once with the same error, so that one unreachable or
+ * slow cluster does not occupy the workers. Thread-safe; never moved
+ * after kube_cluster_init(). */
 struct kube_cluster {
 	char *name;                    /* cluster name from the INI */
-	struct kube_credentials creds; /* owned */
-	struct http_tls tls;           /* points into creds */
+	char *kubeconfig;              /* ':'-separated files */
+	char *context;                 /* or NULL: current-context */
 	long request_timeout_ms;
+	pthread_mutex_t lock;          /* guards what follows */
+	struct kube_auth *auth;        /* current credentials, or NULL */
+	bool stale;                    /* auth to be loaded again */
+	char *load_error;              /* why the last load failed, or NULL */
+	int load_rc;
+	double load_at;                /* monotonic s of the last load */
+	char *down_error;              /* the last connection failure */
+	int down_rc;
+	double down_until;             /* monotonic s */
 };
+
+#define KUBE_RELOAD_S 5.0
+#define KUBE_DOWN_S 5.0
 
 /* Result of one API call. */
 struct kube_result {
@@ -27,13 +53,17 @@ struct kube_result {
 	long retry_after_s; /* from Retry-After / details.retryAfterSeconds, -1 */
 };
 
-/* Load the kubeconfig of one cluster (kubeconfig_load(): context NULL or ""
- * is the current-context) and point tls into its credentials.
- * request_timeout_ms <= 0 means 10 s. Returns 0 or -errno with err set;
- * k is always safe to pass to kube_cluster_free(). */
-int kube_cluster_init(struct kube_cluster *k, const char *name,
-		      const char *kubeconfig, const char *context,
-		      long request_timeout_ms, char *err, size_t errlen);
+/* Set up k for the cluster cc (copied; no file is read).
+ * Returns 0 or -ENOMEM with err set; k is always safe to pass to
+ * kube_cluster_free(). */
+int kube_cluster_init(struct kube_cluster *k, const struct cluster_config *cc,
+		      char *err, size_t errlen);
+
+/* Load k's kubeconfig now (no exec plugin is run and nothing is
+ * contacted): for --check-config and the start-up record. Returns 0 or
+ * the -errno of kubeconfig_load() with its message in err. */
+int kube_cluster_load(struct kube_cluster *k, char *err, size_t errlen);
+
 void kube_cluster_free(struct kube_cluster *k);
 
 /* One request: method, path ("/apis/apps/v1/namespaces/shop/deployments/web"),
@@ -41,6 +71,8 @@ void kube_cluster_free(struct kube_cluster *k);
  * "application/strategic-merge-patch+json"). timeout_ms caps the call
  * (<= 0: the cluster's request timeout). Adds Authorization and
  * Accept: application/json, User-Agent ipad/VERSION.
+ * A 401 answer makes the credentials be loaded again (exec plugins run
+ * again) and the request is sent once more.
  * Returns 0 on a 2xx answer with a JSON object body; otherwise a negative
  * errno (-ENOENT for 404, -EACCES 401/403, -EBUSY 409, -EAGAIN 429/5xx,
  * -EINVAL other 4xx, -EIO other statuses (redirects are not followed),

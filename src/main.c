@@ -100,18 +100,29 @@ static int load(const struct options *opt, struct ipad_config *cfg,
 	int i, bad;
 
 	if (config_load(opt->config, cfg, &d) == 0)
-		ipa_load_directory(cfg->targets, cfg, targets, &d);
+		ipa_load_targets(cfg, targets, &d);
 	bad = diag_errors(&d) > 0;
 	if (!bad) {
 		*clusters = calloc((size_t)cfg->cluster_count, sizeof(**clusters));
+		bad = !*clusters;
 		for (i = 0; *clusters && i < cfg->cluster_count; i++) {
-			const struct cluster_config *cc = &cfg->clusters[i];
-			if (kube_cluster_init(&(*clusters)[i], cc->name, cc->kubeconfig,
-					      cc->context, (long)cc->request_timeout_ms,
-					      err, sizeof(err)) < 0) {
-				diag_error(&d, "%s: [cluster %s] kubeconfig: %s", cfg->path,
-					   cc->name, err);
+			struct kube_cluster *k = &(*clusters)[i];
+			/* A kubeconfig that does not load is an error of the
+			 * configuration for --check-config; the daemon starts
+			 * anyway and holds that cluster's targets until it loads. */
+			const char *name = cfg->clusters[i].name;
+			if (kube_cluster_init(k, &cfg->clusters[i], err, sizeof(err)) < 0) {
+				diag_error(&d, "%s", err);
 				bad = 1;
+			} else if (kube_cluster_load(k, err, sizeof(err)) < 0) {
+				if (opt->check_config)
+					diag_error(&d, "%s: [cluster %s] kubeconfig: %s",
+						   cfg->path, name, err);
+				else
+					diag_warning(&d, "%s: [cluster %s] kubeconfig: %s; "
+						     "its targets are held until it loads",
+						     cfg->path, name, err);
+				bad |= opt->check_config;
 			}
 		}
 	}

@@ -34,8 +34,13 @@ struct scheduler {
 	struct http_pool *pool;
 	struct worker *workers;
 	int worker_count;
+	int *cluster_index;     /* per target: index in clusters, -1: none */
 	/* per cycle */
-	atomic_size_t next;
+	pthread_mutex_t queue_lock; /* guards claimed, first, in_flight */
+	pthread_cond_t queue_cond;
+	bool *claimed;          /* per target: taken by a worker */
+	size_t first;           /* every target before it is claimed */
+	int *in_flight;         /* per cluster: targets being evaluated */
 	atomic_size_t changed, failures;
 	double deadline;   /* monotonic seconds */
 };
@@ -58,20 +63,19 @@ static long budget_ms(const struct scheduler *s, long configured)
 	return left < (double)configured ? (long)left : configured;
 }
 
-static struct kube_cluster *cluster_of(struct scheduler *s, const struct target *t)
+static int cluster_of(const struct scheduler *s, const struct target *t)
 {
 	int i;
 
 	for (i = 0; i < s->cluster_count; i++)
 		if (strcmp(s->clusters[i].name, t->cluster) == 0)
-			return &s->clusters[i];
-	return NULL;
+			return i;
+	return -1;
 }
 
-static void run_target(struct worker *w, const struct target *t)
+static void run_target(struct worker *w, const struct target *t, struct kube_cluster *k)
 {
 	struct scheduler *s = w->s;
-	struct kube_cluster *k = cluster_of(s, t);
 	struct observation o = { 0 };
 	struct advice a = { 0 };
 	struct decision d;
@@ -149,14 +153,59 @@ record:
 	observation_free(&o);
 }
 
+/* The next target whose cluster is below its concurrency limit, waiting
+ * while every unclaimed target's cluster is at its limit. Returns the
+ * target's index, or the target count when none is left. */
+static size_t claim(struct scheduler *s)
+{
+	size_t n = s->targets->count, i;
+
+	pthread_mutex_lock(&s->queue_lock);
+	for (;;) {
+		bool waiting = false;
+		while (s->first < n && s->claimed[s->first])
+			s->first++;
+		for (i = s->first; i < n; i++) {
+			int c = s->cluster_index[i];
+			if (s->claimed[i])
+				continue;
+			if (c < 0 || s->in_flight[c] < s->cfg->clusters[c].concurrency)
+				break;
+			waiting = true;
+		}
+		if (i < n || !waiting)
+			break;
+		pthread_cond_wait(&s->queue_cond, &s->queue_lock);
+	}
+	if (i < n) {
+		s->claimed[i] = true;
+		if (s->cluster_index[i] >= 0)
+			s->in_flight[s->cluster_index[i]]++;
+	}
+	pthread_mutex_unlock(&s->queue_lock);
+	return i;
+}
+
+static void release(struct scheduler *s, size_t i)
+{
+	pthread_mutex_lock(&s->queue_lock);
+	if (s->cluster_index[i] >= 0)
+		s->in_flight[s->cluster_index[i]]--;
+	pthread_cond_broadcast(&s->queue_cond);
+	pthread_mutex_unlock(&s->queue_lock);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct scheduler *s = w->s;
 	size_t i;
 
-	while ((i = atomic_fetch_add(&s->next, 1)) < s->targets->count)
-		run_target(w, &s->targets->items[i]);
+	while ((i = claim(s)) < s->targets->count) {
+		int c = s->cluster_index[i];
+		run_target(w, &s->targets->items[i], c >= 0 ? &s->clusters[c] : NULL);
+		release(s, i);
+	}
 	return NULL;
 }
 
@@ -182,8 +231,15 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 		s->worker_count = targets->count ? (int)targets->count : 1;
 	s->pool = http_pool_new();
 	s->workers = calloc((size_t)s->worker_count, sizeof(*s->workers));
-	if (!s->pool || !s->workers)
+	s->cluster_index = calloc(targets->count + 1, sizeof(*s->cluster_index));
+	s->claimed = calloc(targets->count + 1, sizeof(*s->claimed));
+	s->in_flight = calloc((size_t)cluster_count + 1, sizeof(*s->in_flight));
+	pthread_mutex_init(&s->queue_lock, NULL);
+	pthread_cond_init(&s->queue_cond, NULL);
+	if (!s->pool || !s->workers || !s->cluster_index || !s->claimed || !s->in_flight)
 		goto nomem;
+	for (size_t t = 0; t < targets->count; t++)
+		s->cluster_index[t] = cluster_of(s, &targets->items[t]);
 	for (i = 0; i < s->worker_count; i++) {
 		s->workers[i].s = s;
 		s->workers[i].hc = http_client_new(s->pool);
@@ -203,7 +259,8 @@ void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats)
 	sigset_t all, old;
 	int i, started = 0;
 
-	atomic_store(&s->next, 0);
+	memset(s->claimed, 0, s->targets->count * sizeof(*s->claimed));
+	s->first = 0;
 	atomic_store(&s->changed, 0);
 	atomic_store(&s->failures, 0);
 	/* Leave a tenth of the interval (at most 5 s) for recording. */
@@ -240,6 +297,11 @@ void scheduler_free(struct scheduler *s)
 	for (i = 0; s->workers && i < s->worker_count; i++)
 		http_client_free(s->workers[i].hc);
 	free(s->workers);
+	free(s->cluster_index);
+	free(s->claimed);
+	free(s->in_flight);
+	pthread_mutex_destroy(&s->queue_lock);
+	pthread_cond_destroy(&s->queue_cond);
 	http_pool_free(s->pool);
 	free(s);
 }

@@ -170,8 +170,8 @@ static void test_errors(void **state)
 		DATA "errors.conf:22: [advisor] url: \"ftp://agent\": the scheme \"ftp\" is not supported; use http:// or https://",
 		DATA "errors.conf:23: [advisor] replica: unknown key (valid in [advisor]: type, timeout, url, target-cpu-utilization, tolerance)",
 		DATA "errors.conf:26: [cluster eu] prometheus: \"<Prometheus service FQDN>\" is not a usable URL (it contains blanks or one of <>\"{}|\\^`); is it a placeholder?",
-		DATA "errors.conf:27: [cluster us]: a second cluster section; this version of ipad manages exactly one cluster ([cluster eu] on line 24)",
 		DATA "errors.conf:24: [cluster eu] kubeconfig: is required; give the kubeconfig file for this cluster, e.g. \"kubeconfig = /etc/ipad/kubeconfig\"",
+		DATA "errors.conf:27: [cluster eu]: cluster eu is defined twice (also on line 24); keep one section per cluster",
 		NULL,
 	};
 	struct loaded l;
@@ -489,6 +489,80 @@ static void test_diag(void **state)
 	assert_null(d.messages);
 }
 
+/* Several [cluster] sections: each with its own keys, one default. */
+static void test_clusters(void **state)
+{
+	(void)state;
+	struct loaded l;
+	char dir[4096], want[8192];
+	const char *path = write_text("clusters.conf",
+		"[ipad]\nconcurrency = 5\n"
+		"[cluster eks]\nkubeconfig = kube/eks.yaml::/etc/k.yaml:kube/eks.yaml\n"
+		"context = arn\ntargets = eks.d\nconcurrency = 1\n"
+		"[cluster gke]\nkubeconfig = /etc/gke.yaml\ntargets = gke/*.yaml\n"
+		"prometheus = prom.gke:9090\n"
+		"[cluster k3s]\nkubeconfig = /etc/k3s.yaml\ndefault = true\n");
+	load(&l, path);
+	if (l.rc != 0)
+		fail_msg("%s", l.d.messages[0]);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+	assert_int_equal(l.cfg.cluster_count, 3);
+	const struct cluster_config *c = l.cfg.clusters;
+	assert_string_equal(c[0].name, "eks");
+	snprintf(want, sizeof(want), "%s/kube/eks.yaml:/etc/k.yaml", dir);
+	assert_string_equal(c[0].kubeconfig, want);
+	assert_string_equal(c[0].context, "arn");
+	snprintf(want, sizeof(want), "%s/eks.d", dir);
+	assert_string_equal(c[0].targets, want);
+	assert_int_equal(c[0].concurrency, 1);
+	assert_false(c[0].is_default);
+	assert_int_equal(c[0].line, 3);
+	assert_string_equal(c[1].name, "gke");
+	snprintf(want, sizeof(want), "%s/gke/*.yaml", dir);
+	assert_string_equal(c[1].targets, want);
+	assert_null(c[1].context);
+	assert_string_equal(c[1].prometheus, "http://prom.gke:9090");
+	assert_int_equal(c[1].concurrency, 2);  /* 5 workers / 3 clusters */
+	assert_string_equal(c[2].name, "k3s");
+	assert_true(c[2].is_default);
+	assert_null(c[2].targets);
+	assert_ptr_equal(config_default_cluster(&l.cfg), &c[2]);
+	unload(&l);
+
+	/* one cluster is the default without saying so */
+	load(&l, write_text("one.conf", "[cluster]\nkubeconfig = /k\n"));
+	assert_int_equal(l.rc, 0);
+	assert_ptr_equal(config_default_cluster(&l.cfg), &l.cfg.clusters[0]);
+	assert_int_equal(l.cfg.clusters[0].concurrency, 4);
+	unload(&l);
+
+	path = write_text("clusters-bad.conf",
+		"[cluster a]\nkubeconfig = /a\ndefault = yes\n"
+		"[cluster b]\nkubeconfig = /b\ndefault = on\n"
+		"[cluster c]\nkubeconfig = :\n"
+		"[cluster d]\nkubeconfig = /d\ntargets = /d\n");
+	load(&l, path);
+	assert_int_equal(l.rc, -EINVAL);
+	char w[4][1024];
+	snprintf(w[0], sizeof(w[0]), "%s:6: [cluster b] default: cluster a is the "
+		 "default already (line 1); only one cluster can be", path);
+	snprintf(w[1], sizeof(w[1]), "%s:8: [cluster c] kubeconfig: is empty; give "
+		 "a path, or paths separated by ':'", path);
+	snprintf(w[2], sizeof(w[2]), "%s:7: [cluster c] kubeconfig: is required; give "
+		 "the kubeconfig file for this cluster, e.g. \"kubeconfig = "
+		 "/etc/ipad/kubeconfig\"", path);
+	snprintf(w[3], sizeof(w[3]), "%s:4: [cluster b] targets: is required: with "
+		 "several clusters, give each its IPA files (a directory, file or "
+		 "glob), or make it the one with default = true, which reads [ipad] "
+		 "targets", path);
+	const char *const bad[] = { w[0], w[1], w[2], w[3], NULL };
+	/* b is not the default: a was first; c has no targets either */
+	assert_int_equal(l.d.count, 5);
+	for (size_t i = 0; bad[i]; i++)
+		assert_string_equal(l.d.messages[i], bad[i]);
+	unload(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_minimal_and_relative_path),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_clusters),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_values_of_types),
 		cmocka_unit_test(test_file_problems),

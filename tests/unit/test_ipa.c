@@ -545,6 +545,77 @@ static void test_directory(void **state)
 }
 
 /* The example shipped in etc/ipa.d loads without a word. */
+/* Targets of several clusters: [ipad] targets into the default cluster,
+ * a glob, a single file; the same Deployment in two clusters. */
+static void test_cluster_targets(void **state)
+{
+	(void)state;
+	char path[320];
+	static const char *const files[][2] = {
+		{ "main/web.yaml", "web" }, { "gke/a.yaml", "web" },
+		{ "gke/b.yaml", "api" }, { "gke/b.yaml.bak", "old" },
+		{ "one.yaml", "db" },
+	};
+	char base[128];
+	snprintf(base, sizeof(base), "%s/multi", temp_dir());
+	assert_int_equal(mkdir(base, 0700), 0);
+	for (const char *sub[] = { "main", "gke" }, **p = sub; p < sub + 2; p++) {
+		snprintf(path, sizeof(path), "%s/%s", base, *p);
+		assert_int_equal(mkdir(path, 0700), 0);
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char yaml[512];
+		snprintf(yaml, sizeof(yaml), API "metadata: {name: n}\nspec: {metadata: "
+			 "{ipaGroup: [{deployment: %s, namespace: n}]}}\n", files[i][1]);
+		snprintf(path, sizeof(path), "multi/%s", files[i][0]);
+		write_temp(path, yaml, strlen(yaml));
+	}
+	struct loaded l;
+	memset(&l, 0, sizeof(l));
+	make_config(&l.cfg, "p");
+	struct ipad_config *cfg = &l.cfg;
+	struct cluster_config *c = realloc(cfg->clusters, 3 * sizeof(*c));
+	assert_non_null(c);
+	cfg->clusters = c;
+	cfg->cluster_count = 3;
+	c[1] = (struct cluster_config){ .name = strdup("gke"), .prometheus = strdup("http://g") };
+	c[2] = (struct cluster_config){ .name = strdup("k3s"), .prometheus = strdup("http://k") };
+	c[0].is_default = true;
+	free(cfg->targets);
+	assert_true(asprintf(&cfg->targets, "%s/main", base) > 0);
+	assert_true(asprintf(&c[1].targets, "%s/gke/*.yaml", base) > 0);
+	assert_true(asprintf(&c[2].targets, "%s/one.yaml", base) > 0);
+	l.rc = ipa_load_targets(cfg, &l.targets, &l.d);
+	if (l.rc != 0)
+		fail_msg("%s", l.d.messages[0]);
+	assert_int_equal(l.targets.count, 4);
+	static const char *const want[][2] = {
+		{ "eu", "web" }, { "gke", "web" }, { "gke", "api" }, { "k3s", "db" },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(l.targets.items[i].cluster, want[i][0]);
+		assert_string_equal(l.targets.items[i].deployment, want[i][1]);
+	}
+	assert_string_equal(l.targets.items[1].prometheus_uri, "http://g");
+	target_list_free(&l.targets);
+
+	/* a pattern that matches nothing is a warning; no default cluster:
+	 * [ipad] targets is not read */
+	c[0].is_default = false;
+	free(c[1].targets);
+	assert_true(asprintf(&c[1].targets, "%s/none/*.yaml", base) > 0);
+	diag_free(&l.d);
+	memset(&l.d, 0, sizeof(l.d));
+	if (ipa_load_targets(cfg, &l.targets, &l.d) != 0)
+		fail_msg("%s", l.d.messages[0]);
+	assert_int_equal(l.targets.count, 1);
+	assert_int_equal(l.d.count, 1);
+	assert_int_equal(diag_errors(&l.d), 0);
+	assert_non_null(strstr(l.d.messages[0], "[cluster gke] targets: "));
+	assert_non_null(strstr(l.d.messages[0], "/none/*.yaml matches no file"));
+	unload(&l);
+}
+
 static void test_shipped_example(void **state)
 {
 	(void)state;
@@ -591,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_all_or_nothing_per_document),
 		cmocka_unit_test(test_nasty_files),
 		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_cluster_targets),
 		cmocka_unit_test(test_shipped_example),
 		cmocka_unit_test(test_target_list),
 	};
