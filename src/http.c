@@ -33,6 +33,20 @@ struct transfer {
 	bool no_memory;
 };
 
+static const volatile sig_atomic_t *cancel_flag;
+
+void http_set_cancel_flag(const volatile sig_atomic_t *flag)
+{
+	cancel_flag = flag;
+}
+
+/* libcurl's progress callback: nonzero aborts the transfer. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	return cancel_flag && *cancel_flag;
+}
+
 int http_global_init(void)
 {
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
@@ -230,6 +244,8 @@ static int errno_of(CURLcode cc, long os_errno, const struct transfer *t)
 		return t->too_big ? -EFBIG : t->no_memory ? -ENOMEM : -EIO;
 	case CURLE_OUT_OF_MEMORY:
 		return -ENOMEM;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return -ECANCELED;
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_BAD_FUNCTION_ARGUMENT:
@@ -289,6 +305,8 @@ static CURLcode setup(struct http_client *c, const struct http_request *req,
 	SET(CURLOPT_WRITEDATA, t);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, t);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_NOPROGRESS, 0L);
 	if (strcmp(req->method, "HEAD") == 0)
 		SET(CURLOPT_NOBODY, 1L);
 	else if (strcmp(req->method, "GET") != 0)
@@ -365,6 +383,7 @@ int http_do(struct http_client *c, const struct http_request *req,
 		char reason[CURL_ERROR_SIZE + 64];
 		snprintf(reason, sizeof reason, "%s",
 			 t.too_big ? "the response body is larger than 64 MiB"
+			 : rc == -ECANCELED ? "cancelled: ipad is stopping"
 			 : c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
 		/* curl says "Couldn't connect to server": add the system's why */
 		if (os_errno > 0 && !strstr(reason, strerror((int)os_errno)))

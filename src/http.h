@@ -10,6 +10,7 @@
 #ifndef IPAD_HTTP_H
 #define IPAD_HTTP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -51,6 +52,14 @@ struct http_response {
 /* Global libcurl setup; call once from main before any thread starts. */
 int http_global_init(void);
 void http_global_cleanup(void);
+
+/* Cancel every transfer, in flight or yet to start, once *flag is nonzero
+ * (libcurl checks it at least about once a second, also while waiting):
+ * http_do then returns -ECANCELED with "METHOD URL: cancelled: ipad is
+ * stopping" in err. So a stop request does not wait for the full timeout
+ * of a call in progress. NULL (the default): never. Set it before threads
+ * start; the flag is borrowed. */
+void http_set_cancel_flag(const volatile sig_atomic_t *flag);
 
 /* A pool (share handle: DNS cache and connection cache, locked with one
  * mutex per kind of shared data) and clients bound to it. NULL on

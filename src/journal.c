@@ -2,6 +2,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,11 @@
 static enum log_target sink = LOG_STDERR;
 static enum log_format format = LOG_LOGFMT;
 static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* For the status line and the watchdog. */
+static atomic_ulong decisions;
+static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+static char last_failure[256];
 
 struct record {
 	char *fields[MAX_FIELDS]; /* "NAME=value", owned */
@@ -140,24 +146,49 @@ static void emit(struct record *r)
 	r->count = 0;
 }
 
-void journal_lifecycle(int priority, const char *fmt, ...)
+static void vmessage(int priority, const char *message_id, const char *fmt, va_list ap)
 {
 	struct record r = { .count = 0 };
 	char *msg = NULL;
-	va_list ap;
-	int n;
 
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (vasprintf(&msg, fmt, ap) < 0)
 		return;
 	field(&r, "MESSAGE", "%s", msg);
 	field(&r, "PRIORITY", "%d", priority);
-	field(&r, "MESSAGE_ID", "%s", IPAD_MESSAGE_LIFECYCLE);
+	field(&r, "MESSAGE_ID", "%s", message_id);
 	field(&r, "SYSLOG_IDENTIFIER", "ipad");
 	free(msg);
 	emit(&r);
+}
+
+void journal_lifecycle(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(priority, IPAD_MESSAGE_LIFECYCLE, fmt, ap);
+	va_end(ap);
+}
+
+void journal_message(int priority, const char *message_id, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(priority, message_id, fmt, ap);
+	va_end(ap);
+}
+
+unsigned long journal_decision_count(void)
+{
+	return atomic_load(&decisions);
+}
+
+void journal_last_failure(char *buf, size_t len)
+{
+	pthread_mutex_lock(&failure_lock);
+	snprintf(buf, len, "%s", last_failure);
+	pthread_mutex_unlock(&failure_lock);
 }
 
 int journal_decision_priority(const struct decision_record *r)
@@ -219,7 +250,7 @@ void journal_decision(const struct decision_record *r)
 	if (!d) {
 		snprintf(what, sizeof(what), "hold: %s", r->error ? r->error : "not observed");
 	} else {
-		const char *verb = r->dry_run ? "would " : "";
+		const char *verb = r->dry_run || d->recommend_only ? "would " : "";
 		change[0] = '\0';
 		if (d->action == ACTION_RESIZE || d->action == ACTION_SCALE_RESIZE)
 			resources_change(d, change, sizeof(change));
@@ -256,6 +287,12 @@ void journal_decision(const struct decision_record *r)
 		if (d && d->reason[0] && m < sizeof(msg))
 			snprintf(msg + m, sizeof(msg) - m, " [%s]", d->reason);
 		field(&rec, "MESSAGE", "%s", msg);
+		if (journal_decision_priority(r) <= DECISION_PRIORITY_FAILURE) {
+			pthread_mutex_lock(&failure_lock);
+			snprintf(last_failure, sizeof(last_failure), "%.*s",
+				 (int)sizeof(last_failure) - 1, msg);
+			pthread_mutex_unlock(&failure_lock);
+		}
 	}
 	field(&rec, "PRIORITY", "%d", journal_decision_priority(r));
 	field(&rec, "MESSAGE_ID", "%s", IPAD_MESSAGE_DECISION);
@@ -270,6 +307,10 @@ void journal_decision(const struct decision_record *r)
 	      d ? action_name(d->action) : "hold");
 	if (r->dry_run)
 		field(&rec, "IPA_DRY_RUN", "1");
+	if (t->guard.mode != MODE_AUTO)
+		field(&rec, "IPA_MODE", "%s", ipa_mode_names[t->guard.mode]);
+	if (r->fallback)
+		field(&rec, "IPA_FALLBACK", "%s", r->fallback);
 	if (d) {
 		field(&rec, "IPA_REPLICAS_FROM", "%d", d->replicas_from);
 		field(&rec, "IPA_REPLICAS_TO", "%d", d->replicas_to);
@@ -308,4 +349,5 @@ void journal_decision(const struct decision_record *r)
 	if (r->error)
 		field(&rec, "IPA_ERROR", "%s", r->error);
 	emit(&rec);
+	atomic_fetch_add(&decisions, 1);
 }
