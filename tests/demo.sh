@@ -15,5 +15,6 @@ if [ ! -x build/src/ipad ] || [ configure.ac -nt build/Makefile ]; then
     mkdir -p build
     (cd build && ../configure --quiet)
 fi
-make -C build -j2 --quiet src/ipad
+echo "demo: building ipad (build/make.log)"
+make -C build -j2 src/ipad >build/make.log 2>&1 || { tail -30 build/make.log; exit 1; }
 exec /usr/bin/python3 tests/sim/demo.py --ipad build/src/ipad "$@"

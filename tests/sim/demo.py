@@ -10,7 +10,14 @@ stops at the end (or on Ctrl-C).
 Time is compressed: with --speedup 240 a trace minute lasts a quarter of a
 second, a trace hour 15 s, so 16 hours of traffic pass in 4 minutes; ipad
 runs every 5 s (20 trace minutes) and reads rates over 10 s of scrapes.
-Exit status 0 when the run showed at least one scale-up and one scale-down.
+Each line shows the trace minute, the load the simulator offers (requests
+per second: the trace's requests per minute / 60 x 10, smoothed over five
+minutes) and ipad's decision record: what it did, the advisor and how long it
+took to answer, and what it observed (request rate and CPU utilization as
+Prometheus reports them, over the last 10 s of scrapes).
+
+Ctrl-C stops everything. Exit status 0 when the run showed at least one
+scale-up and one scale-down.
 """
 
 import argparse
@@ -100,14 +107,13 @@ class Trace:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.now = ("", 0, 0.0)
+        self.now = ("", 0.0)
 
     def write(self, line):  # replay() prints its steps here
         parts = line.split()
         if len(parts) >= 5 and parts[0] == "trace":
             with self.lock:
-                self.now = ("%s %s" % (parts[1], parts[2]), int(parts[3]),
-                            float(parts[6]))
+                self.now = ("%s %s" % (parts[1], parts[2]), float(parts[6]))
 
     def flush(self):
         pass
@@ -158,17 +164,26 @@ def main():
         trace = Trace()
         minutes = int(a.hours * 60)
         rows = load_trace()
-        player = threading.Thread(target=replay, kwargs=dict(
-            sink=sim, targets=[("shop", "web")], rows=rows, start=a.start,
-            minutes=minutes, speedup=a.speedup, factor=10.0, smooth=5,
-            out=trace, stop=stop), daemon=True)
+        def play():
+            try:
+                replay(sink=sim, targets=[("shop", "web")], rows=rows, start=a.start,
+                       minutes=minutes, speedup=a.speedup, factor=10.0, smooth=5,
+                       out=trace, stop=stop)
+            except Exception as e:  # the simulator went away: we are stopping
+                if not stop.is_set():
+                    print("demo: replay stopped: %s" % e, flush=True)
+
+        player = threading.Thread(target=play, daemon=True)
         print("demo: replaying %s trace minutes from %s, one every %.2f s; "
               "ipad runs every 5 s" % (minutes, a.start, 60.0 / a.speedup), flush=True)
         # Let Prometheus fill one metrics window with the starting load first.
         sim.set_load("shop", "web", 5)
         time.sleep(12)
         player.start()
-        p = subprocess.Popen([ipad, "-c", conf], stderr=subprocess.PIPE, text=True)
+        # ipad gets its own process group: Ctrl-C reaches the demo, which
+        # stops ipad with SIGTERM like systemd would.
+        p = subprocess.Popen([ipad, "-c", conf], stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
         procs.append(p)
 
         def pump():
@@ -180,15 +195,15 @@ def main():
                     print("ipad: " + line.rstrip(), flush=True)
                     continue
                 with trace.lock:
-                    when, per_min, rps = trace.now
+                    when, rps = trace.now
                 frm, to = rec.get("IPA_REPLICAS_FROM"), rec.get("IPA_REPLICAS_TO")
                 if rec.get("IPA_ACTION") in ("scale", "scale+resize") and frm and to:
                     if int(to) > int(frm):
                         ups += 1
                     elif int(to) < int(frm):
                         downs += 1
-                print("[%s %3d req/min %5.1f rps] %s" % (when or "start", per_min, rps,
-                                                     rec.get("MESSAGE", line.strip())),
+                print("[%s load %5.1f/s] %s" % (when or "start", rps,
+                                                rec.get("MESSAGE", line.strip())),
                       flush=True)
 
         printer = threading.Thread(target=pump, daemon=True)
@@ -202,12 +217,17 @@ def main():
               % (ups, downs, final), flush=True)
         return 0 if ups and downs else 1
     except KeyboardInterrupt:
+        print("\ndemo: interrupted, stopping", flush=True)
         return 130
     finally:
         stop.set()
         for p in procs:
             if p.poll() is None:
-                p.kill()
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
         for s in (stub, prom, sim):
             if s is not None:
                 s.stop()
