@@ -22,6 +22,7 @@ struct http_pool {
 
 struct http_client {
 	CURL *easy;              /* bound to the pool's share handle */
+	struct curl_slist *connect_to; /* of the transfer in progress */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -280,6 +281,43 @@ static void wipe_slist(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
+/* kubeconfig tls-server-name: connect to the URL's host and port, but use
+ * name for SNI and the certificate check (the URL's host becomes name,
+ * CURLOPT_CONNECT_TO sends the connection to the real address). */
+static CURLcode connect_as(struct http_client *c, const char *url,
+			   const char *name, CURLcode cc)
+{
+	CURL *e = c->easy;
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *rewritten = NULL, *to = NULL;
+	struct curl_slist *list = NULL;
+	if (cc != CURLE_OK)
+		return cc;
+	cc = CURLE_OUT_OF_MEMORY;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_HOST, name, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &rewritten, 0) == CURLUE_OK &&
+	    asprintf(&to, "%s:%s:%s:%s", name, port, host, port) >= 0 &&
+	    (list = curl_slist_append(NULL, to))) {
+		cc = curl_easy_setopt(e, CURLOPT_URL, rewritten);
+		if (cc == CURLE_OK)
+			cc = curl_easy_setopt(e, CURLOPT_CONNECT_TO, list);
+	}
+	free(to);
+	curl_free(rewritten);
+	curl_free(port);
+	curl_free(host);
+	curl_url_cleanup(u);
+	/* libcurl reads the list during the transfer: http_do frees it */
+	if (cc == CURLE_OK)
+		c->connect_to = list;
+	else
+		curl_slist_free_all(list);
+	return cc;
+}
+
 #define SET(opt, val) \
 	do { if (cc == CURLE_OK) cc = curl_easy_setopt(e, opt, val); } while (0)
 
@@ -299,7 +337,17 @@ static CURLcode setup(struct http_client *c, const struct http_request *req,
 	SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_ACCEPT_ENCODING, "");  /* what libcurl can decode */
+	if (!tls || !tls->no_compression)
+		SET(CURLOPT_ACCEPT_ENCODING, "");  /* what libcurl can decode */
+	if (tls && tls->proxy) {
+		/* as client-go: proxy-url is used for every host, whatever
+		 * no_proxy says; socks5 resolves names at the proxy */
+		bool socks = strncmp(tls->proxy, "socks5://", 9) == 0;
+		SET(CURLOPT_PROXY, socks ? tls->proxy + 9 : tls->proxy);
+		SET(CURLOPT_NOPROXY, "");
+		if (socks)
+			SET(CURLOPT_PROXYTYPE, (long)CURLPROXY_SOCKS5_HOSTNAME);
+	}
 	SET(CURLOPT_HTTPHEADER, headers);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, t);
@@ -317,6 +365,8 @@ static CURLcode setup(struct http_client *c, const struct http_request *req,
 	}
 	if (!tls)
 		return cc;
+	if (tls->server_name)
+		cc = connect_as(c, req->url, tls->server_name, cc);
 	/* The blobs are borrowed (NOCOPY): no unwiped copy of a key is made,
 	 * and libcurl reads them only during the transfer. */
 	if (tls->ca_pem) {
@@ -376,6 +426,8 @@ int http_do(struct http_client *c, const struct http_request *req,
 	if (cc == CURLE_OK)
 		cc = curl_easy_perform(c->easy);
 	wipe_slist(headers);
+	curl_slist_free_all(c->connect_to);
+	c->connect_to = NULL;
 	if (cc != CURLE_OK) {
 		long os_errno = 0;
 		curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &os_errno);

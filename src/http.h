@@ -26,6 +26,14 @@ struct http_tls {
 	size_t client_cert_pem_len;
 	const char *client_key_pem;
 	size_t client_key_pem_len;
+	const char *server_name;     /* SNI and the name the server's
+					certificate must carry, when it is
+					not the URL's host (kubeconfig
+					tls-server-name), or NULL */
+	const char *proxy;           /* http://, https:// or socks5:// proxy
+					URL, or NULL: none (the *_proxy
+					environment is not used) */
+	bool no_compression;         /* do not ask for gzip */
 };
 
 struct http_request {

@@ -18,7 +18,12 @@ struct kube_auth {
 	int refs;                       /* under the cluster's lock */
 	struct kube_credentials creds;
 	struct http_tls tls;            /* points into creds */
+	double refresh_at;              /* monotonic s: load again (tokenFile
+					   re-read every minute), 0: never */
 };
+
+/* client-go re-reads a tokenFile about every minute. */
+#define KUBE_TOKEN_FILE_S 60.0
 
 static double now_s(void)
 {
@@ -86,7 +91,12 @@ static int load_locked(struct kube_cluster *k, char *err, size_t errlen)
 		.client_cert_pem_len = c->client_cert_pem_len,
 		.client_key_pem = c->client_key_pem,
 		.client_key_pem_len = c->client_key_pem_len,
+		.server_name = c->tls_server_name,
+		.proxy = c->proxy_url,
+		.no_compression = c->disable_compression,
 	};
+	if (c->token_file)
+		a->refresh_at = k->load_at + KUBE_TOKEN_FILE_S;
 	auth_unref(k->auth);
 	k->auth = a;
 	k->stale = false;
@@ -120,8 +130,16 @@ static int auth_get(struct kube_cluster *k, struct kube_auth **out,
 	} else if (k->stale && k->load_error && now < k->load_at + KUBE_RELOAD_S) {
 		snprintf(err, errlen, "%s", k->load_error);
 		rc = k->load_rc;
-	} else if (k->stale) {
+	} else if (k->stale || (k->auth->refresh_at > 0 && now >= k->auth->refresh_at)) {
 		rc = load_locked(k, err, errlen);
+	}
+	if (rc == 0 && k->auth->creds.exec) {
+		snprintf(err, errlen, "kubeconfig %s: context \"%s\": user \"%s\": exec "
+			 "credential plugins (%s) are not run by this version of ipad "
+			 "yet; use a token, tokenFile or client certificate",
+			 k->kubeconfig, k->auth->creds.context, k->auth->creds.user,
+			 k->auth->creds.exec->command);
+		rc = -ENOTSUP;
 	}
 	if (rc == 0) {
 		k->auth->refs++;
@@ -156,6 +174,13 @@ static void auth_failed(struct kube_cluster *k, const struct kube_auth *a,
 		if (!k->down_error)
 			k->down_until = 0;
 	}
+	pthread_mutex_unlock(&k->lock);
+}
+
+void kube_cluster_server(struct kube_cluster *k, char *buf, size_t len)
+{
+	pthread_mutex_lock(&k->lock);
+	snprintf(buf, len, "%s", k->auth ? k->auth->creds.server : "");
 	pthread_mutex_unlock(&k->lock);
 }
 
@@ -299,6 +324,79 @@ static int take_response(const char *method, const char *path,
 	return -EBADMSG;
 }
 
+/* Free a header vector after wiping it (it carries credentials). */
+static void free_headers(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++) {
+		explicit_bzero(v[i], strlen(v[i]));
+		free(v[i]);
+	}
+	free(v);
+}
+
+/* Standard base64 (RFC 4648) of len bytes, malloc'ed, or NULL. */
+static char *base64_encode(const char *in, size_t len)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+	const unsigned char *p = (const unsigned char *)in;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0) |
+			     (i + 2 < len ? p[i + 2] : 0);
+		*o++ = abc[v >> 18 & 63];
+		*o++ = abc[v >> 12 & 63];
+		*o++ = i + 1 < len ? abc[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? abc[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The headers of c's credentials: Authorization (Bearer, or Basic for
+ * username/password) and Impersonate-User/-Uid/-Group; NULL-terminated,
+ * NULL on allocation failure. */
+static char **auth_headers(const struct kube_credentials *c)
+{
+	size_t n = 4;
+	for (size_t i = 0; c->impersonate_groups && c->impersonate_groups[i]; i++)
+		n++;
+	char **v = calloc(n, sizeof(*v)), *basic = NULL;
+	size_t k = 0;
+	bool ok = v != NULL;
+	if (ok && c->token)
+		ok = asprintf(&v[k++], "Authorization: Bearer %s", c->token) >= 0;
+	else if (ok && c->username) {
+		char *pair = NULL;
+		ok = asprintf(&pair, "%s:%s", c->username, c->password) >= 0 &&
+		     (basic = base64_encode(pair, strlen(pair))) &&
+		     asprintf(&v[k++], "Authorization: Basic %s", basic) >= 0;
+		if (pair) {
+			explicit_bzero(pair, strlen(pair));
+			free(pair);
+		}
+		if (basic) {
+			explicit_bzero(basic, strlen(basic));
+			free(basic);
+		}
+	}
+	if (ok && c->impersonate_user)
+		ok = asprintf(&v[k++], "Impersonate-User: %s", c->impersonate_user) >= 0;
+	if (ok && c->impersonate_uid)
+		ok = asprintf(&v[k++], "Impersonate-Uid: %s", c->impersonate_uid) >= 0;
+	for (size_t i = 0; ok && c->impersonate_groups && c->impersonate_groups[i]; i++)
+		ok = asprintf(&v[k++], "Impersonate-Group: %s", c->impersonate_groups[i]) >= 0;
+	if (!ok) {
+		if (v && k > 0)
+			v[k - 1] = NULL;  /* asprintf leaves it undefined */
+		free_headers(v);
+		return NULL;
+	}
+	return v;
+}
+
 /* One request with the credentials a; fills r (emptied first). */
 static int send_once(struct kube_cluster *k, const struct kube_auth *a,
 		     struct http_client *hc, const char *method, const char *path,
@@ -308,23 +406,26 @@ static int send_once(struct kube_cluster *k, const struct kube_auth *a,
 	const struct kube_credentials *c = &a->creds;
 	size_t off = 0;
 	kube_result_free(r);
-	char *url = NULL, *auth = NULL, *ctype = NULL;
+	char *url = NULL, *ctype = NULL;
+	char **auth = auth_headers(c);
 	if (asprintf(&url, "%s%s", c->server, path) < 0)
 		url = NULL;
-	if (c->token && asprintf(&auth, "Authorization: Bearer %s", c->token) < 0)
-		auth = NULL;
 	if (body && asprintf(&ctype, "Content-Type: %s",
 			     content_type ? content_type : "application/json") < 0)
 		ctype = NULL;
+	size_t nauth = 0;
+	while (auth && auth[nauth])
+		nauth++;
+	const char **headers = calloc(nauth + 4, sizeof(*headers));
 	int rc;
-	if (!url || (c->token && !auth) || (body && !ctype)) {
+	if (!url || !auth || (body && !ctype) || !headers) {
 		append(err, errlen, &off, "%s %.*s: out of memory", method,
 		       (int)strcspn(path, "?"), path);
 		rc = -ENOMEM;
 	} else {
-		const char *headers[5], **h = headers;
-		if (auth)
-			*h++ = auth;
+		const char **h = headers;
+		for (size_t i = 0; i < nauth; i++)
+			*h++ = auth[i];
 		*h++ = "Accept: application/json";
 		if (ctype)
 			*h++ = ctype;
@@ -346,10 +447,8 @@ static int send_once(struct kube_cluster *k, const struct kube_auth *a,
 	}
 	free(url);
 	free(ctype);
-	if (auth) {
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	}
+	free(headers);
+	free_headers(auth);
 	return rc;
 }
 

@@ -64,6 +64,9 @@ int kube_cluster_init(struct kube_cluster *k, const struct cluster_config *cc,
  * the -errno of kubeconfig_load() with its message in err. */
 int kube_cluster_load(struct kube_cluster *k, char *err, size_t errlen);
 
+/* The server URL of k's loaded credentials into buf ("" when none). */
+void kube_cluster_server(struct kube_cluster *k, char *buf, size_t len);
+
 void kube_cluster_free(struct kube_cluster *k);
 
 /* One request: method, path ("/apis/apps/v1/namespaces/shop/deployments/web"),

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -34,12 +35,20 @@ struct ynode {
 	size_t n, cap;
 };
 
+/* One file of a kubeconfig list. */
+struct kc_file {
+	char *path;
+	struct ynode root;      /* YN_MAP, or kind 0 with n 0 when empty */
+};
+
 /* State of one kubeconfig_load call. */
 struct kc_load {
-	const char *path;
+	const char *path;       /* the file messages name */
 	char *err;
 	size_t errlen;
 	yaml_parser_t parser;
+	struct kc_file *files;
+	size_t nfiles;
 };
 
 /* Put "kubeconfig PATH[:LINE[:COL]]: <message>" into the caller's buffer. */
@@ -360,34 +369,42 @@ static int get_bool(struct kc_load *L, const struct ynode *map, const char *key,
 	return fail(L, v->line, -EINVAL, "%s must be true or false", key);
 }
 
-/* Find the entry called name in the list `list` of top (client-go's
- * NamedCluster, NamedAuthInfo, NamedContext: {name, <field>}). *found tells
- * whether it exists; *entry is its <field> mapping, NULL when empty. */
-static int find_named(struct kc_load *L, const struct ynode *top,
-		      const char *list, const char *field, const char *name,
-		      const struct ynode **entry, bool *found)
+/* Find the entry called name in the list `list` of the files (client-go's
+ * NamedCluster, NamedAuthInfo, NamedContext: {name, <field>}); the first
+ * file that defines it wins, and L->path becomes that file. *entry is its
+ * <field> mapping (NULL when empty), *file its file, NULL when the name is
+ * not defined. */
+static int find_named(struct kc_load *L, const char *list, const char *field,
+		      const char *name, const struct ynode **entry,
+		      const struct kc_file **file)
 {
-	const struct ynode *seq;
-	int rc = get_kind(L, top, list, YN_SEQ, &seq);
 	*entry = NULL;
-	*found = false;
-	for (size_t i = 0; rc == 0 && seq && i < seq->n; i++) {
-		const struct ynode *item = &seq->kids[i];
-		const char *item_name;
-		if (item->kind != YN_MAP)
-			return fail(L, item->line, -EINVAL,
-				    "%s: each entry must be a mapping with name and %s",
-				    list, field);
-		rc = get_str(L, item, "name", &item_name);
-		if (rc < 0 || !item_name || strcmp(item_name, name) != 0)
-			continue;
-		if (*found)
-			return fail(L, item->line, -EINVAL,
-				    "%s: duplicate name \"%s\"", list, name);
-		*found = true;
-		rc = get_kind(L, item, field, YN_MAP, entry);
+	*file = NULL;
+	for (size_t f = 0; f < L->nfiles && !*file; f++) {
+		const struct ynode *seq;
+		L->path = L->files[f].path;
+		int rc = get_kind(L, &L->files[f].root, list, YN_SEQ, &seq);
+		for (size_t i = 0; rc == 0 && seq && i < seq->n; i++) {
+			const struct ynode *item = &seq->kids[i];
+			const char *item_name;
+			if (item->kind != YN_MAP)
+				return fail(L, item->line, -EINVAL, "%s: each entry must "
+					    "be a mapping with name and %s", list, field);
+			rc = get_str(L, item, "name", &item_name);
+			if (rc < 0 || !item_name || strcmp(item_name, name) != 0)
+				continue;
+			if (*file)
+				return fail(L, item->line, -EINVAL,
+					    "%s: duplicate name \"%s\"", list, name);
+			*file = &L->files[f];
+			rc = get_kind(L, item, field, YN_MAP, entry);
+		}
+		if (rc < 0)
+			return rc;
 	}
-	return rc;
+	if (*file)
+		L->path = (*file)->path;
+	return 0;
 }
 
 /* ---- credentials ------------------------------------------------------ */
@@ -453,14 +470,15 @@ invalid:
 	return -EINVAL;
 }
 
-/* A kubeconfig path resolved against the kubeconfig's own directory. */
-static char *resolve_path(const char *kubeconfig, const char *p)
+/* A path of a kubeconfig resolved against the directory of the file that
+ * defined it (L->path). */
+static char *resolve_path(struct kc_load *L, const char *p)
 {
-	const char *slash = strrchr(kubeconfig, '/');
+	const char *slash = strrchr(L->path, '/');
 	char *out;
 	if (p[0] == '/' || !slash)
 		return strdup(p);
-	if (asprintf(&out, "%.*s/%s", (int)(slash - kubeconfig), kubeconfig, p) < 0)
+	if (asprintf(&out, "%.*s/%s", (int)(slash - L->path), L->path, p) < 0)
 		return NULL;
 	return out;
 }
@@ -485,7 +503,7 @@ static int load_pem(struct kc_load *L, const char *context, const char *owner,
 			       : fail(L, 0, rc, "context \"%s\": %s: %s is not valid base64",
 				      context, owner, data_key);
 	} else if (file) {
-		char *resolved = resolve_path(L->path, file);
+		char *resolved = resolve_path(L, file);
 		if (!resolved)
 			return fail(L, 0, -ENOMEM, "out of memory");
 		rc = read_file(resolved, pem, len);
@@ -509,8 +527,14 @@ static int fill_cluster(struct kc_load *L, const struct ynode *cl,
 {
 	char owner[300];
 	snprintf(owner, sizeof owner, "cluster \"%s\"", out->cluster);
-	const char *server;
+	const char *server, *sni, *proxy;
 	int rc = get_str(L, cl, "server", &server);
+	if (rc == 0)
+		rc = get_str(L, cl, "tls-server-name", &sni);
+	if (rc == 0)
+		rc = get_str(L, cl, "proxy-url", &proxy);
+	if (rc == 0)
+		rc = get_bool(L, cl, "disable-compression", &out->disable_compression);
 	if (rc < 0)
 		return rc;
 	if (!server)
@@ -519,8 +543,14 @@ static int fill_cluster(struct kc_load *L, const struct ynode *cl,
 	if (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0)
 		return fail(L, 0, -EINVAL, "context \"%s\": %s: server \"%s\" must "
 			    "start with https:// or http://", out->context, owner, server);
-	rc = dup_str(L, server, &out->server);
-	if (rc < 0)
+	if (proxy && strncmp(proxy, "http://", 7) != 0 &&
+	    strncmp(proxy, "https://", 8) != 0 && strncmp(proxy, "socks5://", 9) != 0)
+		return fail(L, 0, -EINVAL, "context \"%s\": %s: proxy-url: unsupported "
+			    "scheme in \"%s\", must be http, https, or socks5",
+			    out->context, owner, proxy);
+	if ((rc = dup_str(L, server, &out->server)) < 0 ||
+	    (sni && (rc = dup_str(L, sni, &out->tls_server_name)) < 0) ||
+	    (proxy && (rc = dup_str(L, proxy, &out->proxy_url)) < 0))
 		return rc;
 	for (size_t n = strlen(out->server); n > 0 && out->server[n - 1] == '/'; n--)
 		out->server[n - 1] = '\0';
@@ -535,15 +565,242 @@ static int fill_cluster(struct kc_load *L, const struct ynode *cl,
 	return rc;
 }
 
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A list of strings (null: empty) into a NULL-terminated vector with
+ * room for `before` entries in front; each item is passed through fmt
+ * ("%s", or "%s=%s" for {name, value} mappings when pairs). */
+static int get_strv(struct kc_load *L, const struct ynode *map, const char *key,
+		    size_t before, bool pairs, char ***out)
+{
+	const struct ynode *seq;
+	int rc = get_kind(L, map, key, YN_SEQ, &seq);
+	size_t n = seq ? seq->n : 0;
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	char **v = calloc(before + n + 1, sizeof *v);
+	if (!v)
+		return fail(L, 0, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *item = &seq->kids[i];
+		const char *name = NULL, *value = NULL;
+		if (pairs && item->kind == YN_MAP) {
+			rc = get_str(L, item, "name", &name);
+			if (rc == 0)
+				rc = get_str(L, item, "value", &value);
+			if (rc == 0 && !name)
+				rc = fail(L, item->line, -EINVAL, "%s[%zu]: name is "
+					  "required", key, i);
+			if (rc == 0 && asprintf(&v[before + i], "%s=%s", name,
+						value ? value : "") < 0)
+				rc = fail(L, 0, -ENOMEM, "out of memory");
+		} else if (!pairs && item->kind == YN_SCALAR) {
+			v[before + i] = strdup(item->text);
+			if (!v[before + i])
+				rc = fail(L, 0, -ENOMEM, "out of memory");
+		} else {
+			rc = fail(L, item->line, -EINVAL, "%s[%zu] must be %s", key, i,
+				  pairs ? "a mapping with name and value" : "a string");
+		}
+		if (rc < 0) {
+			free_strv(v);
+			return rc;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static void exec_free(struct kube_exec *x)
+{
+	if (!x)
+		return;
+	free(x->api_version);
+	free(x->command);
+	free_strv(x->argv);
+	free_strv(x->env);
+	free(x->install_hint);
+	free(x->user);
+	free(x);
+}
+
+/* users[].user.exec (client-go's ExecConfig). */
+static int fill_exec(struct kc_load *L, const struct ynode *ex,
+		     struct kube_credentials *out)
+{
+	static const char *const versions[] = {
+		"client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1",
+	};
+	const char *api, *command, *mode, *hint;
+	int rc = get_str(L, ex, "apiVersion", &api);
+	if (rc == 0)
+		rc = get_str(L, ex, "command", &command);
+	if (rc == 0)
+		rc = get_str(L, ex, "interactiveMode", &mode);
+	if (rc == 0)
+		rc = get_str(L, ex, "installHint", &hint);
+	if (rc < 0)
+		return rc;
+	const char *ctx = out->context, *user = out->user;
+	if (!api || (strcmp(api, versions[0]) != 0 && strcmp(api, versions[1]) != 0))
+		return fail(L, ex->line, -EINVAL, "context \"%s\": user \"%s\": exec "
+			    "plugin: invalid apiVersion \"%s\"; use %s or %s", ctx, user,
+			    api ? api : "", versions[0], versions[1]);
+	if (!command)
+		return fail(L, ex->line, -EINVAL, "context \"%s\": user \"%s\": exec "
+			    "plugin: command must be specified", ctx, user);
+	bool v1 = strcmp(api, versions[0]) == 0;
+	if (!mode && v1)
+		return fail(L, ex->line, -EINVAL, "context \"%s\": user \"%s\": exec "
+			    "plugin: interactiveMode must be specified for %s to use "
+			    "exec authentication plugin", ctx, user, user);
+	if (mode && strcmp(mode, "Never") != 0 && strcmp(mode, "IfAvailable") != 0 &&
+	    strcmp(mode, "Always") != 0)
+		return fail(L, ex->line, -EINVAL, "context \"%s\": user \"%s\": exec "
+			    "plugin: invalid interactiveMode \"%s\"; use Never, "
+			    "IfAvailable or Always", ctx, user, mode);
+	if (mode && strcmp(mode, "Always") == 0)
+		return fail(L, ex->line, -EINVAL, "context \"%s\": user \"%s\": exec "
+			    "plugin: interactiveMode Always needs a terminal, and ipad "
+			    "is a daemon; use a plugin that can run non-interactively",
+			    ctx, user);
+	struct kube_exec *x = calloc(1, sizeof *x);
+	if (!x)
+		return fail(L, 0, -ENOMEM, "out of memory");
+	out->exec = x;
+	x->command = strchr(command, '/') ? resolve_path(L, command) : strdup(command);
+	if (!x->command || (rc = dup_str(L, api, &x->api_version)) < 0 ||
+	    (rc = dup_str(L, user, &x->user)) < 0 ||
+	    (hint && (rc = dup_str(L, hint, &x->install_hint)) < 0))
+		return rc < 0 ? rc : fail(L, 0, -ENOMEM, "out of memory");
+	rc = get_strv(L, ex, "args", 1, false, &x->argv);
+	if (rc == 0)
+		rc = get_strv(L, ex, "env", 0, true, &x->env);
+	if (rc == 0)
+		rc = get_bool(L, ex, "provideClusterInfo", &x->provide_cluster_info);
+	if (rc == 0 && !(x->argv[0] = strdup(x->command)))
+		rc = fail(L, 0, -ENOMEM, "out of memory");
+	return rc;
+}
+
+/* The "exp" claim of a JWT (seconds since the epoch), or -1. */
+static long long jwt_expiry(const char *jwt)
+{
+	const char *p = strchr(jwt, '.'), *q = p ? strchr(p + 1, '.') : NULL;
+	if (!q)
+		return -1;
+	/* base64url without padding → standard base64 with padding */
+	size_t n = (size_t)(q - p - 1);
+	char *b = malloc(n + 4), *json = NULL;
+	size_t len;
+	long long exp = -1;
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		b[i] = p[1 + i] == '-' ? '+' : p[1 + i] == '_' ? '/' : p[1 + i];
+	while (n % 4)
+		b[n++] = '=';
+	if (base64_decode(b, n, &json, &len) == 0) {
+		const char *e = strstr(json, "\"exp\"");
+		if (e && (e = strchr(e + 5, ':')))
+			exp = strtoll(e + 1, NULL, 10);
+		wipe_free(json, len);
+	}
+	free(b);
+	return exp;
+}
+
+/* users[].user.auth-provider: oidc with an id-token that is still valid is
+ * a bearer token; gcp and azure were removed from client-go. */
+static int fill_auth_provider(struct kc_load *L, const struct ynode *ap,
+			      struct kube_credentials *out)
+{
+	const char *name, *token = NULL;
+	const struct ynode *config;
+	int rc = get_str(L, ap, "name", &name);
+	if (rc == 0)
+		rc = get_kind(L, ap, "config", YN_MAP, &config);
+	if (rc < 0)
+		return rc;
+	if (name && strcmp(name, "gcp") == 0)
+		return fail(L, ap->line, -ENOTSUP, "context \"%s\": user \"%s\": The gcp "
+			    "auth plugin has been removed. Please use the "
+			    "\"gke-gcloud-auth-plugin\" kubectl/client-go credential "
+			    "plugin instead. See https://cloud.google.com/kubernetes-engine/"
+			    "docs/how-to/cluster-access-for-kubectl#install_plugin for "
+			    "further details", out->context, out->user);
+	if (name && strcmp(name, "azure") == 0)
+		return fail(L, ap->line, -ENOTSUP, "context \"%s\": user \"%s\": The azure "
+			    "auth plugin has been removed. Please use the "
+			    "https://github.com/Azure/kubelogin kubectl/client-go credential "
+			    "plugin instead. See https://kubernetes.io/docs/reference/"
+			    "access-authn-authz/authentication/#client-go-credential-plugins "
+			    "for further details", out->context, out->user);
+	if (!name || strcmp(name, "oidc") != 0)
+		return fail(L, ap->line, -ENOTSUP, "context \"%s\": user \"%s\": no Auth "
+			    "Provider found for name \"%s\"", out->context, out->user,
+			    name ? name : "");
+	rc = get_str(L, config, "id-token", &token);
+	if (rc < 0)
+		return rc;
+	long long exp = token ? jwt_expiry(token) : -1;
+	if (!token || exp < 0 || exp <= (long long)time(NULL))
+		return fail(L, ap->line, -EKEYEXPIRED, "context \"%s\": user \"%s\": "
+			    "auth-provider oidc: %s; ipad does not refresh OIDC tokens: "
+			    "use an exec plugin such as kubelogin (\"kubectl oidc-login "
+			    "get-token\")", out->context, out->user,
+			    !token ? "there is no id-token" : exp < 0
+			    ? "the id-token is not a JWT with an exp claim"
+			    : "the id-token has expired");
+	return dup_str(L, token, &out->token);
+}
+
+int kubeconfig_read_token_file(const char *path, char **token, char *err,
+			       size_t errlen)
+{
+	char *buf;
+	size_t len;
+	*token = NULL;
+	int rc = read_file(path, &buf, &len);
+	if (rc < 0) {
+		snprintf(err, errlen, "tokenFile %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	size_t start = strspn(buf, " \t\r\n"), end = len;
+	while (end > start && strchr(" \t\r\n", buf[end - 1]))
+		end--;
+	if (end == start) {
+		wipe_free(buf, len);
+		snprintf(err, errlen, "tokenFile %s: the file is empty; it must hold "
+			 "a bearer token", path);
+		return -EINVAL;
+	}
+	*token = strndup(buf + start, end - start);
+	wipe_free(buf, len);
+	if (!*token) {
+		snprintf(err, errlen, "tokenFile %s: out of memory", path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int fill_user(struct kc_load *L, const struct ynode *user,
 		     struct kube_credentials *out)
 {
-	static const char *const unsupported[] = { "tokenFile", "exec",
-						   "auth-provider", "username" };
 	char owner[300];
 	snprintf(owner, sizeof owner, "user \"%s\"", out->user);
-	const char *token, *cert_data, *cert_file, *key_data, *key_file;
+	const char *token, *token_file, *cert_data, *cert_file, *key_data, *key_file;
+	const char *username, *password, *as, *as_uid;
+	const struct ynode *exec, *provider;
 	int rc = get_str(L, user, "token", &token);
+	if (rc == 0)
+		rc = get_str(L, user, "tokenFile", &token_file);
 	if (rc == 0)
 		rc = get_str(L, user, "client-certificate-data", &cert_data);
 	if (rc == 0)
@@ -552,6 +809,18 @@ static int fill_user(struct kc_load *L, const struct ynode *user,
 		rc = get_str(L, user, "client-key-data", &key_data);
 	if (rc == 0)
 		rc = get_str(L, user, "client-key", &key_file);
+	if (rc == 0)
+		rc = get_str(L, user, "username", &username);
+	if (rc == 0)
+		rc = get_str(L, user, "password", &password);
+	if (rc == 0)
+		rc = get_str(L, user, "as", &as);
+	if (rc == 0)
+		rc = get_str(L, user, "as-uid", &as_uid);
+	if (rc == 0)
+		rc = get_kind(L, user, "exec", YN_MAP, &exec);
+	if (rc == 0)
+		rc = get_kind(L, user, "auth-provider", YN_MAP, &provider);
 	if (rc < 0)
 		return rc;
 	bool cert = cert_data || cert_file, key = key_data || key_file;
@@ -564,14 +833,32 @@ static int fill_user(struct kc_load *L, const struct ynode *user,
 			    "or client-certificate must be specified for \"%s\" to "
 			    "use the clientCert authentication method.",
 			    out->context, out->user);
-	for (size_t i = 0; !token && !cert && i < sizeof unsupported / sizeof unsupported[0]; i++)
-		if (map_get(user, unsupported[i]))
-			return fail(L, 0, -ENOTSUP, "context \"%s\": %s: %s is not "
-				    "supported by this version of ipad; use token or "
-				    "client-certificate and client-key",
-				    out->context, owner, unsupported[i]);
+	if ((username || password) && (token || token_file))
+		return fail(L, 0, -EINVAL, "context \"%s\": %s: username/password or "
+			    "bearer token may be set, but not both", out->context, owner);
 	if (token)
 		rc = dup_str(L, token, &out->token);
+	else if (token_file) {
+		char err[1024];
+		out->token_file = resolve_path(L, token_file);
+		if (!out->token_file)
+			return fail(L, 0, -ENOMEM, "out of memory");
+		rc = kubeconfig_read_token_file(out->token_file, &out->token, err,
+						sizeof err);
+		if (rc < 0)
+			return fail(L, 0, rc, "context \"%s\": %s: %s", out->context,
+				    owner, err);
+	}
+	if (rc == 0 && username)
+		rc = dup_str(L, username, &out->username);
+	if (rc == 0 && (username || password))
+		rc = dup_str(L, password ? password : "", &out->password);
+	if (rc == 0 && as)
+		rc = dup_str(L, as, &out->impersonate_user);
+	if (rc == 0 && as_uid)
+		rc = dup_str(L, as_uid, &out->impersonate_uid);
+	if (rc == 0)
+		rc = get_strv(L, user, "as-groups", 0, false, &out->impersonate_groups);
 	if (rc == 0)
 		rc = load_pem(L, out->context, owner, user, "client-certificate-data",
 			      "client-certificate", &out->client_cert_pem,
@@ -580,7 +867,15 @@ static int fill_user(struct kc_load *L, const struct ynode *user,
 		rc = load_pem(L, out->context, owner, user, "client-key-data",
 			      "client-key", &out->client_key_pem,
 			      &out->client_key_pem_len);
-	return rc;
+	/* client-go: a token, basic auth or a client certificate makes the
+	 * exec plugin and the auth provider unused */
+	if (rc < 0 || token || token_file || username || cert)
+		return rc;
+	if (exec)
+		return fill_exec(L, exec, out);
+	if (provider)
+		return fill_auth_provider(L, provider, out);
+	return 0;
 }
 
 /* A DNS-1123 label, as client-go requires of a context namespace. */
@@ -596,25 +891,31 @@ static bool is_dns_label(const char *s)
 	return true;
 }
 
-static int resolve(struct kc_load *L, const struct ynode *top,
-		   const char *context, struct kube_credentials *out)
+static int resolve(struct kc_load *L, const char *list, const char *context,
+		   struct kube_credentials *out)
 {
-	const char *current, *cluster, *user, *ns;
+	const char *current = NULL, *cluster, *user, *ns;
 	const struct ynode *ctx, *cl, *us = NULL;
-	bool found;
-	int rc = get_str(L, top, "current-context", &current);
-	if (rc < 0)
-		return rc;
+	const struct kc_file *f;
+	int rc;
+	for (size_t i = 0; i < L->nfiles && !current; i++) {
+		L->path = L->files[i].path;
+		if ((rc = get_str(L, &L->files[i].root, "current-context", &current)) < 0)
+			return rc;
+	}
+	L->path = list;
 	const char *name = context && *context ? context : current;
 	if (!name)
 		return fail(L, 0, -EINVAL, "no context chosen: current-context is "
 			    "not set and no context was named");
-	rc = find_named(L, top, "contexts", "context", name, &ctx, &found);
+	rc = find_named(L, "contexts", "context", name, &ctx, &f);
 	if (rc < 0)
 		return rc;
-	if (!found)
+	if (!f) {
+		L->path = list;
 		return fail(L, 0, -ENOENT, "context was not found for specified "
 			    "context: %s", name);
+	}
 	if ((rc = get_str(L, ctx, "cluster", &cluster)) < 0 ||
 	    (rc = get_str(L, ctx, "user", &user)) < 0 ||
 	    (rc = get_str(L, ctx, "namespace", &ns)) < 0)
@@ -625,62 +926,119 @@ static int resolve(struct kc_load *L, const struct ynode *top,
 	if (ns && !is_dns_label(ns))
 		return fail(L, 0, -EINVAL, "namespace \"%s\" for context \"%s\" does "
 			    "not conform to the kubernetes DNS_LABEL rules", ns, name);
-	rc = find_named(L, top, "clusters", "cluster", cluster, &cl, &found);
-	if (rc < 0)
-		return rc;
-	if (!found)
-		return fail(L, 0, -ENOENT, "cluster \"%s\" was not found for context "
-			    "\"%s\"", cluster, name);
-	if (user) {
-		rc = find_named(L, top, "users", "user", user, &us, &found);
-		if (rc < 0)
-			return rc;
-		if (!found)
-			return fail(L, 0, -ENOENT, "user \"%s\" was not found for "
-				    "context \"%s\"", user, name);
-	}
-	if ((rc = dup_str(L, L->path, &out->path)) < 0 ||
+	const char *ctx_path = L->path;
+	if ((rc = dup_str(L, list, &out->path)) < 0 ||
 	    (rc = dup_str(L, name, &out->context)) < 0 ||
 	    (rc = dup_str(L, cluster, &out->cluster)) < 0 ||
 	    (user && (rc = dup_str(L, user, &out->user)) < 0) ||
-	    (rc = dup_str(L, ns ? ns : "default", &out->namespace)) < 0 ||
-	    (rc = fill_cluster(L, cl, out)) < 0)
+	    (rc = dup_str(L, ns ? ns : "default", &out->namespace)) < 0)
 		return rc;
-	return user ? fill_user(L, us, out) : 0;
+	rc = find_named(L, "clusters", "cluster", cluster, &cl, &f);
+	if (rc < 0)
+		return rc;
+	if (!f) {
+		L->path = ctx_path;
+		return fail(L, 0, -ENOENT, "cluster \"%s\" was not found for context "
+			    "\"%s\"", cluster, name);
+	}
+	if ((rc = fill_cluster(L, cl, out)) < 0 || !user)
+		return rc;
+	rc = find_named(L, "users", "user", user, &us, &f);
+	if (rc < 0)
+		return rc;
+	if (!f) {
+		L->path = ctx_path;
+		return fail(L, 0, -ENOENT, "user \"%s\" was not found for "
+			    "context \"%s\"", user, name);
+	}
+	return fill_user(L, us, out);
+}
+
+/* Read and parse one file of the list into L->files (an empty file is an
+ * empty config). Returns 0, -ENOENT for a missing file (not reported),
+ * or another -errno reported in err. */
+static int load_one(struct kc_load *L, const char *path)
+{
+	struct kc_file *f = &L->files[L->nfiles];
+	char *buf = NULL;
+	size_t len = 0;
+	bool empty;
+	L->path = path;
+	memset(f, 0, sizeof *f);
+	int rc = read_file(path, &buf, &len);
+	if (rc < 0)
+		return rc == -ENOENT ? rc : fail(L, 0, rc, "cannot read the file: %s",
+						 strerror(-rc));
+	f->path = strdup(path);
+	if (!f->path) {
+		wipe_free(buf, len);
+		return fail(L, 0, -ENOMEM, "out of memory");
+	}
+	L->nfiles++;
+	/* libyaml skips a UTF-8 or UTF-16 byte-order mark itself */
+	rc = parse_yaml(L, buf, len, &f->root, &empty);
+	wipe_free(buf, len);
+	if (rc == 0 && empty)
+		ynode_free(&f->root);
+	else if (rc == 0 && f->root.kind != YN_MAP)
+		rc = fail(L, f->root.line, -EINVAL, "the top level must be a mapping "
+			  "(clusters, users, contexts, current-context), not %s",
+			  kind_name(f->root.kind));
+	return rc;
 }
 
 int kubeconfig_load(const char *path, const char *context,
 		    struct kube_credentials *out, char *err, size_t errlen)
 {
 	struct kc_load L = { .path = path ? path : "", .err = err, .errlen = errlen };
-	struct ynode root = { 0 };
-	char *buf = NULL;
-	size_t len = 0;
-	bool empty;
 	memset(out, 0, sizeof *out);
 	if (err && errlen)
 		err[0] = '\0';
 	if (!path || !*path)
 		return fail(&L, 0, -EINVAL, "no file name given");
-	int rc = read_file(path, &buf, &len);
-	if (rc < 0)
-		return fail(&L, 0, rc, "cannot read the file: %s", strerror(-rc));
-	/* libyaml skips a UTF-8 or UTF-16 byte-order mark itself */
-	rc = parse_yaml(&L, buf, len, &root, &empty);
-	wipe_free(buf, len);
-	if (rc == 0 && empty)
-		rc = fail(&L, 0, -EINVAL, "invalid configuration: no configuration "
-			  "has been provided");
-	else if (rc == 0 && root.kind != YN_MAP)
-		rc = fail(&L, root.line, -EINVAL, "the top level must be a mapping "
-			  "(clusters, users, contexts, current-context), not %s",
-			  kind_name(root.kind));
-	if (rc == 0)
-		rc = resolve(&L, &root, context, out);
-	ynode_free(&root);
+	size_t n = 1;
+	for (const char *p = path; *p; p++)
+		n += *p == ':';
+	char *list = strdup(path), *save = NULL;
+	L.files = calloc(n, sizeof *L.files);
+	int rc = list && L.files ? 0 : fail(&L, 0, -ENOMEM, "out of memory");
+	bool several = n > 1;
+	for (char *p = rc == 0 ? strtok_r(list, ":", &save) : NULL; p && rc == 0;
+	     p = strtok_r(NULL, ":", &save)) {
+		rc = load_one(&L, p);
+		if (rc == -ENOENT && several)
+			rc = 0;  /* client-go skips the missing files of a list */
+		else if (rc == -ENOENT)
+			fail(&L, 0, rc, "cannot read the file: %s", strerror(-rc));
+	}
+	if (rc == 0) {
+		bool empty = true;
+		for (size_t i = 0; i < L.nfiles; i++)
+			empty &= L.files[i].root.n == 0;
+		L.path = path;
+		if (L.nfiles == 0)
+			rc = fail(&L, 0, -ENOENT, "none of these files exists");
+		else if (empty)
+			rc = fail(&L, 0, -EINVAL, "invalid configuration: no "
+				  "configuration has been provided");
+		else
+			rc = resolve(&L, path, context, out);
+	}
+	for (size_t i = 0; L.files && i < L.nfiles; i++) {
+		free(L.files[i].path);
+		ynode_free(&L.files[i].root);
+	}
+	free(L.files);
+	free(list);
 	if (rc < 0)
 		kubeconfig_free(out);
 	return rc;
+}
+
+static void wipe_str(char *s)
+{
+	if (s)
+		wipe_free(s, strlen(s));
 }
 
 void kubeconfig_free(struct kube_credentials *c)
@@ -696,7 +1054,15 @@ void kubeconfig_free(struct kube_credentials *c)
 	free(c->ca_pem);
 	free(c->client_cert_pem);
 	wipe_free(c->client_key_pem, c->client_key_pem_len);
-	if (c->token)
-		wipe_free(c->token, strlen(c->token));
+	wipe_str(c->token);
+	free(c->token_file);
+	free(c->username);
+	wipe_str(c->password);
+	free(c->tls_server_name);
+	free(c->proxy_url);
+	free(c->impersonate_user);
+	free(c->impersonate_uid);
+	free_strv(c->impersonate_groups);
+	exec_free(c->exec);
 	memset(c, 0, sizeof *c);
 }

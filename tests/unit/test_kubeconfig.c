@@ -293,12 +293,185 @@ static void test_key_data_invalid_and_secrets_not_shown(void **state)
 	assert_null(strstr(err, "c2VjcmV0"));
 }
 
-static void test_exec_not_supported(void **state)
+static void test_exec_errors(void **state)
 {
-	expect_error(DIR "errors.yaml", "exec", -ENOTSUP,
-		     ": context \"exec\": user \"exec-user\": exec is not supported "
-		     "by this version of ipad; use token or client-certificate and "
-		     "client-key");
+	expect_error(DIR "errors.yaml", "exec", -EINVAL,
+		     ":95: context \"exec\": user \"exec-user\": exec plugin: "
+		     "interactiveMode must be specified for exec-user to use exec "
+		     "authentication plugin");
+}
+
+/* ---- several files, client-go's merge ----------------------------------- */
+
+#define MERGE DIR "merge/first.yaml:" DIR "merge/missing.yaml:" DIR "merge/sub/second.yaml"
+
+static void test_merge(void **state)
+{
+	struct kube_credentials c;
+	/* current-context: the first non-empty one (second.yaml's) */
+	load_ok(MERGE, NULL, &c);
+	assert_string_equal(c.context, "from-second");
+	/* the first file defining first-cluster wins the whole entry */
+	assert_string_equal(c.server, "https://first.example:6443");
+	assert_pem_equals_file(c.ca_pem, c.ca_pem_len, DIR "ca.crt");
+	assert_string_equal(c.tls_server_name, "api.internal.example");
+	assert_string_equal(c.proxy_url, "socks5://proxy.example:1080");
+	assert_true(c.disable_compression);
+	assert_string_equal(c.username, "admin");
+	assert_string_equal(c.password, "s3cret");
+	assert_null(c.token);
+	assert_null(c.exec);
+	kubeconfig_free(&c);
+
+	/* context "shared" of first.yaml; its user from second.yaml, whose
+	 * tokenFile is relative to second.yaml; the token is trimmed */
+	load_ok(MERGE, "shared", &c);
+	assert_string_equal(c.cluster, "first-cluster");
+	assert_string_equal(c.token, "tok-from-file");
+	assert_string_equal(c.token_file, DIR "merge/sub/token");
+	kubeconfig_free(&c);
+
+	load_ok(MERGE, "impersonate", &c);
+	assert_string_equal(c.impersonate_user, "jane");
+	assert_string_equal(c.impersonate_uid, "1234");
+	assert_string_equal(c.impersonate_groups[0], "developers");
+	assert_string_equal(c.impersonate_groups[1], "system:authenticated");
+	assert_null(c.impersonate_groups[2]);
+	kubeconfig_free(&c);
+
+	load_ok(MERGE, "oidc", &c);
+	assert_non_null(c.token);
+	assert_int_equal(strncmp(c.token, "eyJ", 3), 0);
+	kubeconfig_free(&c);
+}
+
+static void test_merge_errors(void **state)
+{
+	static const struct { const char *context; int rc; const char *msg; } cases[] = {
+		{ "oidc-expired", -EKEYEXPIRED, DIR "merge/sub/second.yaml:49: context "
+		  "\"oidc-expired\": user \"oidc-expired\": auth-provider oidc: the "
+		  "id-token has expired; ipad does not refresh OIDC tokens: use an exec "
+		  "plugin such as kubelogin (\"kubectl oidc-login get-token\")" },
+		{ "gcp", -ENOTSUP, DIR "merge/sub/second.yaml:53: context \"gcp\": user "
+		  "\"gcp\": The gcp auth plugin has been removed. Please use the "
+		  "\"gke-gcloud-auth-plugin\" kubectl/client-go credential plugin "
+		  "instead. See https://cloud.google.com/kubernetes-engine/docs/how-to/"
+		  "cluster-access-for-kubectl#install_plugin for further details" },
+		{ "azure", -ENOTSUP, NULL },
+		{ "empty-token", -EINVAL, DIR "merge/sub/second.yaml: context "
+		  "\"empty-token\": user \"empty-token\": tokenFile " DIR
+		  "merge/sub/empty-token: the file is empty; it must hold a bearer token" },
+		{ "basic-and-token", -EINVAL, DIR "merge/sub/second.yaml: context "
+		  "\"basic-and-token\": user \"basic-and-token\": username/password or "
+		  "bearer token may be set, but not both" },
+		{ "bad-proxy", -EINVAL, DIR "merge/sub/second.yaml: context "
+		  "\"bad-proxy\": cluster \"bad-proxy\": proxy-url: unsupported scheme "
+		  "in \"ftp://proxy.example\", must be http, https, or socks5" },
+		{ "nope", -ENOENT, MERGE ": context was not found for specified "
+		  "context: nope" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct kube_credentials c;
+		char err[2048], want[2048];
+		int rc = kubeconfig_load(MERGE, cases[i].context, &c, err, sizeof err);
+		if (cases[i].msg) {
+			snprintf(want, sizeof want, "kubeconfig %s", cases[i].msg);
+			assert_string_equal(err, want);
+		} else {
+			assert_non_null(strstr(err, "The azure auth plugin has been removed"));
+		}
+		assert_int_equal(rc, cases[i].rc);
+		assert_null(c.server);
+	}
+	/* a single file must exist; a list needs one that does */
+	expect_error(DIR "merge/missing.yaml:" DIR "merge/gone.yaml", NULL, -ENOENT,
+		     ": none of these files exists");
+}
+
+/* ---- what the providers hand out ---------------------------------------- */
+
+static void test_providers(void **state)
+{
+	struct kube_credentials c;
+	load_ok(DIR "providers/eks.yaml", NULL, &c);
+	assert_string_equal(c.exec->api_version, "client.authentication.k8s.io/v1beta1");
+	assert_string_equal(c.exec->command, "aws");  /* a PATH name */
+	static const char *const eks_argv[] = { "aws", "--region", "eu-west-1", "eks",
+		"get-token", "--cluster-name", "example", "--output", "json", NULL };
+	for (size_t i = 0; i < sizeof eks_argv / sizeof eks_argv[0]; i++)
+		if (eks_argv[i])
+			assert_string_equal(c.exec->argv[i], eks_argv[i]);
+		else
+			assert_null(c.exec->argv[i]);
+	assert_string_equal(c.exec->env[0], "AWS_PROFILE=example-profile");
+	assert_null(c.exec->env[1]);
+	assert_false(c.exec->provide_cluster_info);
+	assert_pem_equals_file(c.ca_pem, c.ca_pem_len, DIR "ca.crt");
+	kubeconfig_free(&c);
+
+	load_ok(DIR "providers/gke.yaml", NULL, &c);
+	assert_string_equal(c.exec->argv[0], "gke-gcloud-auth-plugin");
+	assert_null(c.exec->argv[1]);        /* args: null */
+	assert_null(c.exec->env[0]);         /* env: null */
+	assert_true(c.exec->provide_cluster_info);
+	assert_non_null(strstr(c.exec->install_hint, "gke-gcloud-auth-plugin"));
+	kubeconfig_free(&c);
+
+	load_ok(DIR "providers/aks.yaml", NULL, &c);
+	assert_string_equal(c.exec->argv[0], "kubelogin");
+	assert_string_equal(c.exec->argv[1], "get-token");
+	kubeconfig_free(&c);
+	/* the admin user: a client certificate and a token, no exec */
+	load_ok(DIR "providers/aks.yaml", "example-aks-admin", &c);
+	assert_null(c.exec);
+	assert_string_equal(c.token, "0123456789abcdef0123456789abcdef");
+	assert_pem_equals_file(c.client_key_pem, c.client_key_pem_len, DIR "client.key");
+	kubeconfig_free(&c);
+
+	static const char *const data[] = { "providers/k3s.yaml", "providers/kind.yaml" };
+	for (size_t i = 0; i < 2; i++) {
+		char path[512];
+		snprintf(path, sizeof path, DIR "%s", data[i]);
+		load_ok(path, NULL, &c);
+		assert_pem_equals_file(c.ca_pem, c.ca_pem_len, DIR "ca.crt");
+		assert_pem_equals_file(c.client_cert_pem, c.client_cert_pem_len, DIR "client.crt");
+		assert_pem_equals_file(c.client_key_pem, c.client_key_pem_len, DIR "client.key");
+		kubeconfig_free(&c);
+	}
+
+	load_ok(DIR "providers/openshift.yaml", NULL, &c);
+	assert_true(c.insecure_skip_tls_verify);
+	assert_string_equal(c.namespace, "example-project");
+	assert_string_equal(c.token, "sha256~EXAMPLEexampleEXAMPLEexampleEXAMPLEexa");
+	kubeconfig_free(&c);
+
+	/* minikube writes absolute paths (and extensions) */
+	size_t len;
+	char *in = slurp(DIR "providers/minikube.yaml.in", &len), out[8192];
+	size_t o = 0;
+	const char *dir = TEST_DATA_DIR "/kubeconfig";
+	for (char *p = in; *p && o < sizeof out - 256; p++) {
+		if (strncmp(p, "@DIR@", 5) == 0) {
+			o += (size_t)snprintf(out + o, sizeof out - o, "%s", dir);
+			p += 4;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	free(in);
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/ipad-minikube-%d.yaml", (int)getpid());
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(out, f);
+	fclose(f);
+	load_ok(path, NULL, &c);
+	unlink(path);
+	assert_string_equal(c.server, "https://192.168.49.2:8443");
+	assert_pem_equals_file(c.ca_pem, c.ca_pem_len, DIR "ca.crt");
+	assert_pem_equals_file(c.client_key_pem, c.client_key_pem_len, DIR "client.key");
+	kubeconfig_free(&c);
 }
 
 static void test_namespace_not_a_label(void **state)
@@ -418,7 +591,10 @@ int main(void)
 		cmocka_unit_test(test_ca_data_not_pem),
 		cmocka_unit_test(test_cert_without_key),
 		cmocka_unit_test(test_key_data_invalid_and_secrets_not_shown),
-		cmocka_unit_test(test_exec_not_supported),
+		cmocka_unit_test(test_exec_errors),
+		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_merge_errors),
+		cmocka_unit_test(test_providers),
 		cmocka_unit_test(test_namespace_not_a_label),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_empty_file),
