@@ -7,6 +7,9 @@
 #                     make check,
 #   5. the end-to-end suite (pytest, tests/e2e) against build-asan/src/ipad,
 #      inside a private mount namespace (the tests run their own journald),
+#   6. the packaging checks (tests/package.sh build: manual pages, the unit's
+#      security score, make distcheck, .deb build/lintian/install/purge,
+#      .rpm smoke build),
 # and ends with exactly one line "N passed, N failed[, N skipped]".
 # Exit status: 0 only when nothing failed and every suite ran.
 #
@@ -152,6 +155,24 @@ EOF
     fi
 else
     broken "e2e: pytest did not run (no $JUNIT)"
+fi
+
+# -- 6. packaging ---------------------------------------------------------------------
+# tests/package.sh: man pages, the unit's security score, the catalog,
+# make distcheck, the .deb (lintian, install, purge), the .rpm smoke build;
+# one "PASS/FAIL/SKIP name" line per check.
+say "packaging: tests/package.sh build"
+tests/package.sh build >build/package.out 2>build/package.err
+pkg_rc=$?
+p=$(grep -c '^PASS ' build/package.out); f=$(grep -c '^FAIL ' build/package.out)
+s=$(grep -c '^SKIP ' build/package.out)
+grep -E '^(FAIL|SKIP) ' build/package.out >&2
+[ "$f" -gt 0 ] && tail -n 60 build/package.err >&2
+say "packaging: $p passed, $f failed, $s skipped"
+PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
+if [ "$pkg_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    tail -n 60 build/package.err >&2
+    broken "tests/package.sh exited $pkg_rc without a failed check"
 fi
 
 # -- summary ---------------------------------------------------------------------------

@@ -8,7 +8,10 @@ PKGS="build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev libyaml-dev libcjson-dev libsystemd-dev libinih-dev
       libcmocka-dev
       prometheus systemd openssl mandoc valgrind util-linux curl
-      python3 python3-pytest python3-pytest-timeout python3-yaml python3-cryptography"
+      python3 python3-pytest python3-pytest-timeout python3-yaml python3-cryptography
+      debhelper lintian rpm fakeroot dpkg-dev"
+# (debhelper 13.11 provides dh-sequence-installsysusers, a virtual package
+# that dpkg-query cannot see as installed: name the real one.)
 
 # kubectl: Debian's kubernetes-client only when there is no kubectl at all
 # (another package may already provide /usr/bin/kubectl and would conflict).

@@ -5,7 +5,9 @@
 #                   at most $SECURITY_MAX (2.0)
 #   catalog         journalctl reads systemd/ipad.catalog: every MESSAGE_ID
 #                   of src/journal.h has an entry
-#   deb-build       the release tarball (make dist) builds a .deb with
+#   distcheck       make distcheck: the release tarball builds, passes
+#                   make check, installs and uninstalls from scratch
+#   deb-build       the release tarball builds a .deb with
 #                   packaging/debian (nocheck: the unit tests ran already)
 #   deb-lintian     lintian has no error or warning
 #   deb-install     dpkg -i; the files landed; the unit is enabled, the
@@ -86,11 +88,18 @@ else
     fail catalog "journalctl --update-catalog rejected systemd/ipad.catalog"
 fi
 
-# -- the release tarball -----------------------------------------------------------
+# -- the release tarball: builds, passes make check and installs from scratch --------
 version=$(sed -n 's/^PACKAGE_VERSION = //p' "$BUILD/Makefile")
 tarball=$BUILD/ipad-$version.tar.gz
-if ! run "$WORK/dist.log" make -C "$BUILD" dist; then
-    fail deb-build "make dist failed"; fail rpm-build "make dist failed"
+rm -f "$tarball"
+if run "$WORK/distcheck.log" make -C "$BUILD" -j"${JOBS:-2}" distcheck; then
+    pass distcheck
+else
+    fail distcheck "make distcheck failed (see $WORK/distcheck.log)"
+    run "$WORK/dist.log" make -C "$BUILD" dist
+fi
+if [ ! -f "$tarball" ]; then
+    fail deb-build "no release tarball"; fail rpm-build "no release tarball"
     echo "packaging: $FAILED failed" >&2
     exit 1
 fi
