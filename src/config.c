@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "quantity.h"
 
 #define CONFIG_MAX_SIZE (1024 * 1024)
 /* After this many problems in one file the rest are not listed. */
@@ -41,7 +42,8 @@ static const char *const section_list[] = { "[ipad]", "[defaults]",
 					    "[advisor]", "[cluster]", NULL };
 
 enum value_kind { V_DURATION, V_INT, V_NUMBER, V_BOOL, V_ENUM, V_PATH,
-		  V_PATH_LIST, V_STRING, V_URL };
+		  V_PATH_LIST, V_STRING, V_URL,
+		  V_CPU, V_MEMORY };
 
 static const char *const advisor_names[] = { "builtin", "ipa-agent", NULL };
 static const char *const log_target_names[] = { "auto", "journal", "stderr",
@@ -52,6 +54,10 @@ static const char *const log_format_names[] = { "logfmt", "json", NULL };
 _Static_assert(sizeof(enum advisor_type) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum log_target) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum log_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ipa_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum fallback_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum controlled_values) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum select_policy) == sizeof(int), "enum size");
 
 struct key {
 	enum section_kind section;
@@ -86,6 +92,42 @@ static const struct key keys[] = {
 	  false, false, NULL },
 	{ SEC_DEFAULTS, "max-replicas", V_INT, IPAD(max_replicas), 1, 100000,
 	  false, false, NULL },
+	{ SEC_DEFAULTS, "mode", V_ENUM, IPAD(defaults.mode), 0, 0, false, false,
+	  ipa_mode_names },
+	{ SEC_DEFAULTS, "fallback", V_ENUM, IPAD(defaults.fallback), 0, 0, false,
+	  false, fallback_names },
+#define SCALING_KEYS(dir, f) \
+	{ SEC_DEFAULTS, "scale-" dir "-stabilization", V_DURATION, \
+	  IPAD(defaults.f.stabilization_ms), 0, 3600000, false, false, NULL }, \
+	{ SEC_DEFAULTS, "scale-" dir "-pods", V_INT, IPAD(defaults.f.pods), \
+	  0, 100000, false, false, NULL }, \
+	{ SEC_DEFAULTS, "scale-" dir "-pods-period", V_DURATION, \
+	  IPAD(defaults.f.pods_period_ms), 1000, 1800000, false, false, NULL }, \
+	{ SEC_DEFAULTS, "scale-" dir "-percent", V_INT, IPAD(defaults.f.percent), \
+	  0, 100000, false, false, NULL }, \
+	{ SEC_DEFAULTS, "scale-" dir "-percent-period", V_DURATION, \
+	  IPAD(defaults.f.percent_period_ms), 1000, 1800000, false, false, NULL }, \
+	{ SEC_DEFAULTS, "scale-" dir "-select-policy", V_ENUM, \
+	  IPAD(defaults.f.select), 0, 0, false, false, select_policy_names }
+	SCALING_KEYS("up", up),
+	SCALING_KEYS("down", down),
+#undef SCALING_KEYS
+	{ SEC_DEFAULTS, "min-allowed-cpu", V_CPU, IPAD(defaults.min_cpu_m), 1,
+	  1e9, false, false, NULL },
+	{ SEC_DEFAULTS, "max-allowed-cpu", V_CPU, IPAD(defaults.max_cpu_m), 1,
+	  1e9, false, false, NULL },
+	{ SEC_DEFAULTS, "min-allowed-memory", V_MEMORY, IPAD(defaults.min_memory_b),
+	  4194304, 1e15, false, false, NULL },
+	{ SEC_DEFAULTS, "max-allowed-memory", V_MEMORY, IPAD(defaults.max_memory_b),
+	  4194304, 1e15, false, false, NULL },
+	{ SEC_DEFAULTS, "controlled-values", V_ENUM, IPAD(defaults.controlled), 0,
+	  0, false, false, controlled_values_names },
+	{ SEC_DEFAULTS, "memory-margin", V_INT, IPAD(defaults.memory_margin_percent),
+	  0, 1000, false, false, NULL },
+	{ SEC_DEFAULTS, "resize-threshold", V_INT,
+	  IPAD(defaults.resize_threshold_percent), 0, 100, false, false, NULL },
+	{ SEC_DEFAULTS, "resize-cooldown", V_DURATION,
+	  IPAD(defaults.resize_cooldown_ms), 0, 86400000, false, false, NULL },
 	{ SEC_ADVISOR, "type", V_ENUM, IPAD(advisor), 0, 0, false, false,
 	  advisor_names },
 	{ SEC_ADVISOR, "timeout", V_DURATION, IPAD(advisor_timeout_ms),
@@ -435,6 +477,22 @@ static void set_value(struct state *st, const struct key *k, const char *name,
 		else
 			clear_string(field);
 		break;
+	case V_CPU:
+	case V_MEMORY: {
+		int64_t v;
+		int rc = k->kind == V_CPU
+			? quantity_parse_millicores(value, &v, err, sizeof(err))
+			: quantity_parse_bytes(value, &v, err, sizeof(err));
+		if (rc < 0)
+			problem(st, st->line, "%s: %s", at, err);
+		else if (!in_range(k, (double)v))
+			problem(st, st->line, "%s: %s is out of range; use a %s "
+				"quantity from %s", at, q, k->kind == V_CPU ? "CPU" : "memory",
+				k->kind == V_CPU ? "1m" : "4Mi");
+		else
+			*(int64_t *)field = v;
+		break;
+	}
 	case V_URL: {
 		char *url = NULL;
 		if (!*value) {
@@ -801,6 +859,7 @@ int config_defaults(struct ipad_config *cfg)
 		.targets = strdup(SYSCONFDIR "/ipad/ipa.d"),
 		.min_replicas = 1,
 		.max_replicas = 10,
+		.defaults = guardrails_defaults(),
 		.advisor_timeout_ms = 20000,
 		.target_cpu_utilization = 70,
 		.tolerance = 0.1,

@@ -15,6 +15,18 @@
  *   [defaults]
  *   min-replicas = 1
  *   max-replicas = 10
+ *   mode = Auto               ; Auto | Recommend | ReplicasOnly | ResourcesOnly
+ *   fallback = builtin        ; builtin | hold (advisor failed or refused)
+ *   scale-up-stabilization = 0s     scale-down-stabilization = 300s
+ *   scale-up-pods = 4         ; Pods policy, per scale-up-pods-period (15s)
+ *   scale-up-percent = 100    ; Percent policy, per scale-up-percent-period
+ *   scale-up-select-policy = Max    ; Max | Min | Disabled
+ *   scale-down-pods = 0, scale-down-percent = 100, ... likewise
+ *   min-allowed-cpu, max-allowed-cpu, min-allowed-memory, max-allowed-memory
+ *   controlled-values = RequestsAndLimits   ; or RequestsOnly
+ *   memory-margin = 15        ; percent above the recent peak working set
+ *   resize-threshold = 15     ; percent: smaller resource changes are skipped
+ *   resize-cooldown = 30m     ; at most one resize per cooldown
  *
  *   [advisor]
  *   type = builtin            ; builtin | ipa-agent
@@ -47,6 +59,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "guardrails.h"
 
 #define IPAD_DEFAULT_CONFIG SYSCONFDIR "/ipad/ipad.conf"
 
@@ -88,6 +101,7 @@ struct ipad_config {
 
 	int min_replicas;           /* default 1, range 0..100000 */
 	int max_replicas;           /* default 10, >= max(1, min_replicas) */
+	struct guardrails defaults; /* the other [defaults]: guardrails.h */
 
 	enum advisor_type advisor;  /* default builtin */
 	int64_t advisor_timeout_ms; /* default 20000 */

@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "quantity.h"
+
 #define IPA_MAX_DEPTH 64
 /* Real IPA objects have tens of values: this bounds the memory a wrong
  * file can take (some 50 bytes per value) and the messages it causes. */
@@ -370,10 +372,10 @@ static const char *get_string(struct doc *doc, const struct node *map,
 	return n->value;
 }
 
-/* map.key as an integer in [0, REPLICAS_MAX]; false when absent or wrong
- * (reported). */
-static bool get_replicas(struct doc *doc, const struct node *map,
-			 const char *path, const char *key, int *value)
+/* map.key as an integer in [lo, hi] (hi < 10^7); false when absent or
+ * wrong (reported). */
+static bool get_int(struct doc *doc, const struct node *map, const char *path,
+		    const char *key, int lo, int hi, int *value)
 {
 	char field[512], q[DIAG_QUOTE_BUFSZ];
 	const struct node *n = get(map, key);
@@ -392,14 +394,21 @@ static bool get_replicas(struct doc *doc, const struct node *map,
 			  n->plain ? "" : " (it is quoted: write it without quotes)");
 		return false;
 	}
-	long v = digits > 7 ? REPLICAS_MAX + 1 : strtol(n->value, NULL, 10);
-	if (v < 0 || v > REPLICAS_MAX) {
-		doc_error(doc, n, field, "%s is out of range; use a value from 0 to %d",
-			  q, REPLICAS_MAX);
+	long v = digits > 7 ? (long)hi + 1 : strtol(n->value, NULL, 10);
+	if (v < lo || v > hi) {
+		doc_error(doc, n, field, "%s is out of range; use a value from %d to %d",
+			  q, lo, hi);
 		return false;
 	}
 	*value = (int)v;
 	return true;
+}
+
+/* map.key as an integer in [0, REPLICAS_MAX]. */
+static bool get_replicas(struct doc *doc, const struct node *map,
+			 const char *path, const char *key, int *value)
+{
+	return get_int(doc, map, path, key, 0, REPLICAS_MAX, value);
 }
 
 /* Kubernetes names: a DNS-1123 label (namespaces, containers: at most 63
@@ -485,6 +494,153 @@ static const struct target *duplicate(const struct doc *doc, const struct target
 	return NULL;
 }
 
+/* map.key, one of names (NULL-terminated), as its index into *value. */
+static void get_enum(struct doc *doc, const struct node *map, const char *path,
+		     const char *key, const char *const *names, int *value)
+{
+	char field[512], q[DIAG_QUOTE_BUFSZ], list[256], hint[128];
+	const char *text = get_string(doc, map, path, key, false);
+	if (!text)
+		return;
+	for (int i = 0; names[i]; i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*value = i;
+			return;
+		}
+	}
+	doc_error(doc, get(map, key), field_path(field, sizeof(field), path, key),
+		  "%s is not one of %s%s", diag_quote(text, q, sizeof(q)),
+		  diag_join(names, list, sizeof(list)),
+		  diag_suggest(text, names, hint, sizeof(hint)));
+}
+
+/* minAllowed / maxAllowed: {cpu: QUANTITY, memory: QUANTITY}. */
+static void get_allowed(struct doc *doc, const struct node *item, const char *path,
+			const char *key, int64_t *cpu_m, int64_t *memory_b)
+{
+	static const char *const keys[] = { "cpu", "memory", NULL };
+	const struct node *map = get(item, key);
+	char mpath[512], field[512], err[256];
+	if (!map || is_null(map))
+		return;
+	field_path(mpath, sizeof(mpath), path, key);
+	if (!check_map(doc, map, mpath, keys))
+		return;
+	for (int i = 0; keys[i]; i++) {
+		const char *text = get_string(doc, map, mpath, keys[i], false);
+		int64_t v;
+		int rc;
+		if (!text)
+			continue;
+		rc = i == 0 ? quantity_parse_millicores(text, &v, err, sizeof(err))
+			    : quantity_parse_bytes(text, &v, err, sizeof(err));
+		field_path(field, sizeof(field), mpath, keys[i]);
+		if (rc == 0 && (i == 0 ? v < 1 : v < 4 * 1024 * 1024))
+			doc_error(doc, get(map, keys[i]), field, "%s is too small; use "
+				  "at least %s", text, i == 0 ? "1m" : "4Mi");
+		else if (rc < 0)
+			doc_error(doc, get(map, keys[i]), field, "%s", err);
+		else
+			*(i == 0 ? cpu_m : memory_b) = v;
+	}
+}
+
+/* One direction of behavior (HPA's HPAScalingRules): given policies
+ * replace the defaults. */
+static void get_scaling_rules(struct doc *doc, const struct node *behavior,
+			      const char *path, const char *key,
+			      struct scaling_rules *r)
+{
+	static const char *const keys[] = { "stabilizationWindowSeconds",
+		"selectPolicy", "policies", NULL };
+	static const char *const policy_keys[] = { "type", "value",
+		"periodSeconds", NULL };
+	static const char *const types[] = { "Pods", "Percent", NULL };
+	const struct node *rules = get(behavior, key), *policies;
+	char rpath[512], ppath[512], ipath[512];
+	int v;
+	if (!rules || is_null(rules))
+		return;
+	field_path(rpath, sizeof(rpath), path, key);
+	if (!check_map(doc, rules, rpath, keys))
+		return;
+	if (get_int(doc, rules, rpath, "stabilizationWindowSeconds", 0, 3600, &v))
+		r->stabilization_ms = (int64_t)v * 1000;
+	get_enum(doc, rules, rpath, "selectPolicy", select_policy_names,
+		 (int *)&r->select);
+	policies = get(rules, "policies");
+	if (!policies || is_null(policies))
+		return;
+	field_path(ppath, sizeof(ppath), rpath, "policies");
+	if (policies->type != N_SEQ) {
+		doc_error(doc, policies, ppath, "must be a list, not %s",
+			  type_name(policies));
+		return;
+	}
+	r->pods = r->percent = 0;
+	for (size_t i = 0; i < policies->count; i++) {
+		const struct node *p = &policies->kids[i];
+		int type = -1, value = 0, period = 15;
+		path_printf(ipath, sizeof(ipath), "%s[%zu]", ppath, i);
+		if (!check_map(doc, p, ipath, policy_keys))
+			continue;
+		get_enum(doc, p, ipath, "type", types, &type);
+		if (!get_int(doc, p, ipath, "value", 1, 100000, &value) && !present(p, "value"))
+			doc_error(doc, p, ipath, "value is required");
+		get_int(doc, p, ipath, "periodSeconds", 1, 1800, &period);
+		if (type < 0 && !present(p, "type"))
+			doc_error(doc, p, ipath, "type is required (Pods or Percent)");
+		if (type < 0 || value < 1)
+			continue;
+		if ((type == 0 ? r->pods : r->percent) != 0) {
+			doc_error(doc, p, ipath, "a second %s policy; give one of each "
+				  "type", types[type]);
+			continue;
+		}
+		*(type == 0 ? &r->pods : &r->percent) = value;
+		*(type == 0 ? &r->pods_period_ms : &r->percent_period_ms) =
+			(int64_t)period * 1000;
+	}
+}
+
+/* The item's guardrail overrides into *g (which holds the defaults). */
+static void check_guardrails(struct doc *doc, const struct node *item,
+			     const char *path, struct guardrails *g)
+{
+	static const char *const behavior_keys[] = { "scaleUp", "scaleDown", NULL };
+	const struct node *behavior = get(item, "behavior");
+	char field[512];
+	int v;
+	if (item->type != N_MAP)
+		return;
+	get_enum(doc, item, path, "mode", ipa_mode_names, (int *)&g->mode);
+	get_enum(doc, item, path, "fallback", fallback_names, (int *)&g->fallback);
+	get_enum(doc, item, path, "controlledValues", controlled_values_names,
+		 (int *)&g->controlled);
+	get_int(doc, item, path, "memoryMarginPercent", 0, 1000, &g->memory_margin_percent);
+	get_int(doc, item, path, "resizeThresholdPercent", 0, 100,
+		&g->resize_threshold_percent);
+	if (get_int(doc, item, path, "resizeCooldownSeconds", 0, 86400, &v))
+		g->resize_cooldown_ms = (int64_t)v * 1000;
+	get_allowed(doc, item, path, "minAllowed", &g->min_cpu_m, &g->min_memory_b);
+	get_allowed(doc, item, path, "maxAllowed", &g->max_cpu_m, &g->max_memory_b);
+	if ((g->min_cpu_m != RESOURCE_UNSET && g->max_cpu_m != RESOURCE_UNSET &&
+	     g->min_cpu_m > g->max_cpu_m) ||
+	    (g->min_memory_b != RESOURCE_UNSET && g->max_memory_b != RESOURCE_UNSET &&
+	     g->min_memory_b > g->max_memory_b))
+		doc_error(doc, get(item, "maxAllowed") ? get(item, "maxAllowed") : item,
+			  field_path(field, sizeof(field), path, "maxAllowed"),
+			  "is below minAllowed");
+	if (behavior && !is_null(behavior)) {
+		char bpath[512];
+		field_path(bpath, sizeof(bpath), path, "behavior");
+		if (check_map(doc, behavior, bpath, behavior_keys)) {
+			get_scaling_rules(doc, behavior, bpath, "scaleUp", &g->up);
+			get_scaling_rules(doc, behavior, bpath, "scaleDown", &g->down);
+		}
+	}
+}
+
 /* What every item of one IPA object shares. */
 struct shared {
 	const char *ipa_name;
@@ -496,7 +652,10 @@ static void check_item(struct doc *doc, const struct node *item, const char *pat
 		       const struct shared *sh)
 {
 	static const char *const item_keys[] = { "deployment", "namespace",
-		"ingress", "container", "minReplicas", "maxReplicas", NULL };
+		"ingress", "container", "minReplicas", "maxReplicas", "mode",
+		"fallback", "behavior", "minAllowed", "maxAllowed", "controlledValues",
+		"memoryMarginPercent", "resizeThresholdPercent",
+		"resizeCooldownSeconds", NULL };
 	const struct ipad_config *cfg = doc->cfg;
 	const struct cluster_config *cluster = doc->ld->cluster;
 
@@ -527,6 +686,8 @@ static void check_item(struct doc *doc, const struct node *item, const char *pat
 				  : "%d is more than maxReplicas (%d, from [defaults] "
 				    "max-replicas); set maxReplicas too",
 			  has_max ? max : min, has_max ? min : max);
+	struct guardrails guard = cfg->defaults;
+	check_guardrails(doc, item, path, &guard);
 	if (!deployment || !namespace)
 		return;
 
@@ -545,6 +706,7 @@ static void check_item(struct doc *doc, const struct node *item, const char *pat
 		.llm_agent = dup_or_null(doc, sh->llm_agent),
 		.min_replicas = min,
 		.max_replicas = max,
+		.guard = guard,
 	};
 	if (doc->oom) {
 		target_free(&t);

@@ -226,6 +226,36 @@ static char *selector_string(const cJSON *dep)
 	return s;
 }
 
+static struct container_observation *container_named(struct observation *o,
+						     const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < o->container_count; i++)
+		if (strcmp(o->containers[i].name, name) == 0)
+			return &o->containers[i];
+	return NULL;
+}
+
+/* Restarts and OOM kills of a pod's containers into o. */
+static void container_statuses(const cJSON *pod, struct observation *o)
+{
+	const cJSON *cs;
+
+	cJSON_ArrayForEach(cs, path_get(pod, "status", "containerStatuses", NULL)) {
+		struct container_observation *co = container_named(o,
+			string_or_null(cJSON_GetObjectItemCaseSensitive(cs, "name")));
+		const char *reason = string_or_null(path_get(cs, "lastState",
+							     "terminated", "reason"));
+
+		if (!co)
+			continue;
+		co->restarts += int_or(cJSON_GetObjectItemCaseSensitive(cs, "restartCount"), 0);
+		if (reason && strcmp(reason, "OOMKilled") == 0)
+			co->oom_kills++;
+	}
+}
+
 /* The pods of the Deployment as a regex alternation of escaped names. */
 static int pod_regex(const struct target *t, const cJSON *dep,
 		     struct kube_cluster *k, struct http_client *hc,
@@ -268,6 +298,7 @@ static int pod_regex(const struct target *t, const cJSON *dep,
 
 		if (!name || !*regex || !(e = prom_regex_escape(name)))
 			continue;
+		container_statuses(item, o);
 		cap = len + strlen(e) + 2;
 		n = realloc(*regex, cap);
 		if (n) {
@@ -295,17 +326,6 @@ static int query(struct http_client *hc, const char *url, const char *promql,
 		return -1;
 	}
 	return 0;
-}
-
-static struct container_observation *container_named(struct observation *o,
-						     const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < o->container_count; i++)
-		if (strcmp(o->containers[i].name, name) == 0)
-			return &o->containers[i];
-	return NULL;
 }
 
 static double scalar_of(struct http_client *hc, const char *url,

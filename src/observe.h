@@ -23,6 +23,10 @@ struct container_observation {
 	double cpu_cores;        /* mean usage per pod with data, cores; NAN */
 	double memory_bytes;     /* largest working set of any pod, bytes; NAN */
 	int pods_with_cpu;       /* pods that reported CPU for this container */
+	int restarts;            /* sum of restartCount over the pods */
+	int oom_kills;           /* pods whose last termination of it was
+				    OOMKilled (status.containerStatuses[]
+				    .lastState.terminated.reason) */
 };
 
 struct observation {

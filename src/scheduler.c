@@ -10,6 +10,7 @@
 
 #include "act.h"
 #include "advisor.h"
+#include "advisor_builtin.h"
 #include "journal.h"
 #include "observe.h"
 #include "policy.h"
@@ -43,7 +44,17 @@ struct scheduler {
 	int *in_flight;         /* per cluster: targets being evaluated */
 	atomic_size_t changed, failures;
 	double deadline;   /* monotonic seconds */
+	struct history *histories; /* one per target, same index */
 };
+
+/* Wall clock in Unix ms: history times survive a restart. */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static double now_s(void)
 {
@@ -76,6 +87,7 @@ static int cluster_of(const struct scheduler *s, const struct target *t)
 static void run_target(struct worker *w, const struct target *t, struct kube_cluster *k)
 {
 	struct scheduler *s = w->s;
+	struct history *h = &s->histories[t - s->targets->items];
 	struct observation o = { 0 };
 	struct advice a = { 0 };
 	struct decision d;
@@ -83,11 +95,13 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		.target = t, .advisor = advisor_type_name(s->cfg->advisor),
 		.advisor_latency_ms = -1, .dry_run = s->dry_run,
 	};
-	char err[1024], aerr[512];
+	char err[1024], aerr[512], ferr[256];
 	long timeout;
 	bool advised = false;
 	double t0;
 	int priority;
+	int64_t now;
+	enum outcome outcome = OUTCOME_NOT_APPLIED;
 
 	err[0] = aerr[0] = '\0';
 	if (!k) {
@@ -119,14 +133,34 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 					 aerr, sizeof(aerr)) == 0;
 		rec.advisor_latency_ms = (long)((now_s() - t0) * 1000.0);
 	}
+	if (!advised) {
+		rec.error = aerr;
+		/* The fallback: the built-in policy, unless it was the advisor. */
+		if (s->cfg->advisor != ADVISOR_BUILTIN &&
+		    t->guard.fallback == FALLBACK_BUILTIN && !*s->stop) {
+			advice_free(&a);
+			if (advisor_builtin(&o, s->cfg->target_cpu_utilization,
+					    s->cfg->tolerance, &a, ferr, sizeof(ferr)) == 0) {
+				advised = true;
+				rec.fallback = "builtin";
+			} else {
+				snprintf(aerr + strlen(aerr), sizeof(aerr) - strlen(aerr),
+					 "; builtin fallback: %s", ferr);
+			}
+		}
+	}
 	if (advised)
 		rec.advice = &a;
-	else
-		rec.error = aerr;
-	policy_decide(t, &o, advised ? &a : NULL, aerr, &d);
+	now = wall_ms();
+	policy_decide(t, &o, advised ? &a : NULL, aerr, h, now, &d);
+	/* The advisor failed: the record is a warning even when the
+	 * fallback's advice is applied. */
+	if (rec.fallback && d.priority > DECISION_PRIORITY_FAILURE)
+		d.priority = DECISION_PRIORITY_FAILURE;
 	rec.decision = &d;
 
-	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !s->dry_run) {
+	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !s->dry_run &&
+	    !d.recommend_only) {
 		/* A stop request or a spent deadline abandons the decision whole. */
 		timeout = budget_ms(s, k->request_timeout_ms);
 		if (*s->stop || timeout == 0) {
@@ -140,8 +174,12 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		} else if (act_apply(t, k, w->hc, timeout, &d, err, sizeof(err)) < 0) {
 			rec.error = err;
 			rec.apply_failed = true;
+			outcome = OUTCOME_FAILED;
+		} else {
+			outcome = OUTCOME_APPLIED;
 		}
 	}
+	policy_remember(h, &o, &d, outcome, rec.error, now);
 	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !rec.apply_failed)
 		atomic_fetch_add(&s->changed, 1);
 record:
@@ -231,6 +269,7 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 		s->worker_count = targets->count ? (int)targets->count : 1;
 	s->pool = http_pool_new();
 	s->workers = calloc((size_t)s->worker_count, sizeof(*s->workers));
+	s->histories = calloc(targets->count + 1, sizeof(*s->histories));
 	s->cluster_index = calloc(targets->count + 1, sizeof(*s->cluster_index));
 	s->claimed = calloc(targets->count + 1, sizeof(*s->claimed));
 	s->in_flight = calloc((size_t)cluster_count + 1, sizeof(*s->in_flight));
@@ -240,6 +279,8 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 		goto nomem;
 	for (size_t t = 0; t < targets->count; t++)
 		s->cluster_index[t] = cluster_of(s, &targets->items[t]);
+	if (!s->histories)
+		goto nomem;
 	for (i = 0; i < s->worker_count; i++) {
 		s->workers[i].s = s;
 		s->workers[i].hc = http_client_new(s->pool);
@@ -297,6 +338,7 @@ void scheduler_free(struct scheduler *s)
 	for (i = 0; s->workers && i < s->worker_count; i++)
 		http_client_free(s->workers[i].hc);
 	free(s->workers);
+	free(s->histories);
 	free(s->cluster_index);
 	free(s->claimed);
 	free(s->in_flight);

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "guardrails.h"
+
 struct target {
 	char *source;          /* where it was defined: "FILE:LINE:COL" */
 	char *cluster;         /* cluster name from the INI */
@@ -20,6 +22,7 @@ struct target {
 				  else the IPA's llmAgent), or NULL */
 	int min_replicas;      /* >= 0 */
 	int max_replicas;      /* >= max(min_replicas, 1) */
+	struct guardrails guard; /* [defaults] with the item's overrides */
 };
 
 struct target_list {

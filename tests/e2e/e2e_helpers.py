@@ -23,9 +23,10 @@ STUB_RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
 def ini(*, kubeconfig, prometheus, advisor="ipa-agent", advisor_url=None,
         timeout="3s", interval="2s", log_target="journal", log_format=None,
         min_replicas=1, max_replicas=10, cluster="sim", dry_run=None,
-        state="@DIR@/state", targets="@DIR@/ipa.d", extra=""):
+        state="@DIR@/state", targets="@DIR@/ipa.d", extra="", defaults=None):
     """The daemon's INI in the layout of ipad.conf(5). @DIR@ is replaced by
-    run_ipad/start_ipad with the run's directory."""
+    run_ipad/start_ipad with the run's directory; ``defaults`` adds keys to
+    [defaults] (guardrails: {"fallback": "hold", ...})."""
     lines = ["[ipad]",
              "interval = %s" % interval,
              "state-directory = %s" % state,
@@ -37,8 +38,9 @@ def ini(*, kubeconfig, prometheus, advisor="ipa-agent", advisor_url=None,
         lines.append("dry-run = %s" % ("true" if dry_run else "false"))
     lines += ["", "[defaults]",
               "min-replicas = %d" % min_replicas,
-              "max-replicas = %d" % max_replicas,
-              "", "[advisor]",
+              "max-replicas = %d" % max_replicas]
+    lines += ["%s = %s" % kv for kv in (defaults or {}).items()]
+    lines += ["", "[advisor]",
               "type = %s" % advisor,
               "timeout = %s" % timeout]
     if advisor_url:

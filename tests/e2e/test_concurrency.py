@@ -23,6 +23,9 @@ def test_slow_advisor_does_not_delay_other_targets(sim, prometheus, llmstub, han
     for ns in (fast_ns, slow_ns):
         sim.apply(namespace(ns))
         sim.apply(deployment(ns, "web", 2))
+    for ns in (fast_ns, slow_ns):  # no metrics at all would be a hold
+        prometheus.wait_for('container_memory_working_set_bytes{namespace="%s",'
+                            'container="app"}' % ns, lambda r: len(r) >= 2, timeout=30)
     llmstub.mode("fixed", text={"replicas": 3})
     # The slow target comes first, so a serial loop would wait for it.
     res = run_ipad(conf_for(kubeconfig, prometheus.url, timeout="%ds" % ADVISOR_TIMEOUT_S,

@@ -367,7 +367,8 @@ def test_agent_failure_changes_nothing(sim, prometheus, llmstub, kubeconfig, run
     llmstub.mode(**failure)
     sim.clear_requests()
 
-    res = run_ipad(conf_for(kubeconfig, prometheus.url, timeout="%ds" % ADVISOR_TIMEOUT_S),
+    res = run_ipad(conf_for(kubeconfig, prometheus.url, timeout="%ds" % ADVISOR_TIMEOUT_S,
+                            defaults={"fallback": "hold"}),
                    [yaml_for(ns, [{"deployment": "web"}], prometheus.url, llmstub.url)],
                    ["--once"], timeout=60)
     assert_rc(res, EX_TEMPFAIL)
@@ -386,6 +387,26 @@ def test_agent_failure_changes_nothing(sim, prometheus, llmstub, kubeconfig, run
     assert rec.get("IPA_REPLICAS_TO", "3") == "3", rec
     if failure["mode"] == "hang":
         assert re.search(r"tim(e|ed) ?out", rec["IPA_ERROR"], re.I), rec
+
+
+def test_agent_failure_falls_back_to_builtin(sim, prometheus, llmstub, kubeconfig, run_ipad,
+                                             decisions, unique):
+    """The default fallback: the built-in policy decides, within the
+    guardrails, and the record says the advisor failed."""
+    ns = unique("fallback")
+    make_target(sim, prometheus, ns, replicas=3, rps=LOW_RPS * 4)
+    llmstub.mode("error500")
+    res = run_ipad(conf_for(kubeconfig, prometheus.url, max_replicas=5),
+                   [yaml_for(ns, [{"deployment": "web"}], prometheus.url, llmstub.url)],
+                   ["--once"], timeout=60)
+    assert_rc(res, EX_TEMPFAIL)
+    rec = only_record(decisions(res), "web")
+    assert rec["PRIORITY"] == "4", rec
+    assert rec.get("IPA_FALLBACK") == "builtin", rec
+    assert "HTTP 500" in rec.get("IPA_ERROR", ""), rec
+    assert rec.get("IPA_ADVICE", "").startswith("replicas="), rec
+    assert 1 <= replicas_of(sim, ns, "web") <= 5
+    assert replicas_of(sim, ns, "web") == int(rec["IPA_REPLICAS_TO"]), rec
 
 
 def test_daemon_keeps_cycling_after_agent_failures(sim, prometheus, llmstub, kubeconfig,
@@ -490,7 +511,9 @@ def test_load_rise_scales_up_and_records_why(sim, prometheus, hot, llmstub, kube
                         'ingress="web-ing"}[2m]))' % ns, bool, timeout=30)
     # the stub's auto mode computes the replicas; resources as they are
     llmstub.mode("auto", text={"cpu_limit": "1"})
-    conf = conf_for(kubeconfig, prometheus.url, advisor=advisor, max_replicas=MAX_REPLICAS)
+    # no scale-up rate limit: the advice is taken whole
+    conf = conf_for(kubeconfig, prometheus.url, advisor=advisor, max_replicas=MAX_REPLICAS,
+                    defaults={"scale-up-pods": 100})
     res = run_ipad(conf, [yaml_for(ns, [{"deployment": "web", "ingress": "web-ing"}],
                                    prometheus.url, llmstub.url)], ["--once"])
     assert_rc(res, EX_OK)
@@ -542,7 +565,8 @@ def test_failing_target_does_not_stop_the_others(sim, prometheus, hot, llmstub, 
     llmstub.mode("auto", text={"cpu_limit": "1"})
     # the missing Deployment comes first (IPA stopped at the first failure)
     items = [{"deployment": "ghost"}, {"deployment": "web"}]
-    res = run_ipad(conf_for(kubeconfig, prometheus.url, max_replicas=MAX_REPLICAS),
+    res = run_ipad(conf_for(kubeconfig, prometheus.url, max_replicas=MAX_REPLICAS,
+                            defaults={"scale-up-pods": 100}),
                    [yaml_for(ns, items, prometheus.url, llmstub.url)], ["--once"])
     assert_rc(res, EX_TEMPFAIL)
     after = replicas_of(sim, ns, "web")

@@ -256,6 +256,63 @@ static void test_types(void **state)
 	}
 }
 
+/* [defaults] guardrails: HPA behavior and VPA resource policy keys. */
+static void test_guardrail_defaults(void **state)
+{
+	(void)state;
+	struct loaded l;
+	struct ipad_config d;
+	assert_int_equal(config_defaults(&d), 0);
+	assert_int_equal(d.defaults.down.stabilization_ms, 300000);
+	assert_int_equal(d.defaults.up.stabilization_ms, 0);
+	assert_int_equal(d.defaults.up.pods, 4);
+	assert_int_equal(d.defaults.resize_cooldown_ms, 1800000);
+	assert_int_equal(d.defaults.resize_threshold_percent, 15);
+	assert_int_equal(d.defaults.fallback, FALLBACK_BUILTIN);
+	config_free(&d);
+
+	load(&l, write_text("guard.conf",
+		"[defaults]\n"
+		"mode = ReplicasOnly\nfallback = hold\n"
+		"scale-up-stabilization = 30s\nscale-up-pods = 2\n"
+		"scale-up-pods-period = 1m\nscale-up-select-policy = Min\n"
+		"scale-down-percent = 10\nscale-down-percent-period = 60\n"
+		"min-allowed-cpu = 50m\nmax-allowed-memory = 2Gi\n"
+		"controlled-values = RequestsOnly\nmemory-margin = 25\n"
+		"resize-threshold = 5\nresize-cooldown = 1h\n"
+		"[cluster]\nkubeconfig = k\n"));
+	assert_int_equal(l.rc, 0);
+	const struct guardrails *g = &l.cfg.defaults;
+	assert_int_equal(g->mode, MODE_REPLICAS_ONLY);
+	assert_int_equal(g->fallback, FALLBACK_HOLD);
+	assert_int_equal(g->up.stabilization_ms, 30000);
+	assert_int_equal(g->up.pods, 2);
+	assert_int_equal(g->up.pods_period_ms, 60000);
+	assert_int_equal(g->up.select, SELECT_MIN);
+	assert_int_equal(g->down.percent, 10);
+	assert_int_equal(g->down.percent_period_ms, 60000);
+	assert_int_equal(g->min_cpu_m, 50);
+	assert_int_equal(g->max_cpu_m, RESOURCE_UNSET);
+	assert_int_equal(g->max_memory_b, INT64_C(2) << 30);
+	assert_int_equal(g->controlled, CONTROLLED_REQUESTS_ONLY);
+	assert_int_equal(g->memory_margin_percent, 25);
+	assert_int_equal(g->resize_threshold_percent, 5);
+	assert_int_equal(g->resize_cooldown_ms, 3600000);
+	unload(&l);
+
+	load(&l, write_text("badguard.conf",
+		"[defaults]\nmode = auto\nmax-allowed-memory = 1GB\nmin-allowed-cpu = 0\n"
+		"[cluster]\nkubeconfig = k\n"));
+	assert_int_equal(l.rc, -EINVAL);
+	char w[3][512];
+	snprintf(w[0], sizeof(w[0]), "%s:2: [defaults] mode: \"auto\" is not one of Auto, Recommend, ReplicasOnly, ResourcesOnly; did you mean Auto?", l.cfg.path);
+	snprintf(w[1], sizeof(w[1]), "%s:3: [defaults] max-allowed-memory: \"1GB\" is not a Kubernetes quantity (unknown suffix \"GB\"); write e.g. 512Mi, 1Gi or 1G", l.cfg.path);
+	snprintf(w[2], sizeof(w[2]), "%s:4: [defaults] min-allowed-cpu: \"0\" is out of range; use a CPU quantity from 1m", l.cfg.path);
+	const char *const want[] = { w[0], w[1], w[2], NULL };
+	assert_messages(&l.d, want);
+	unload(&l);
+}
+
 static void test_values_of_types(void **state)
 {
 	(void)state;
@@ -573,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_clusters),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_values_of_types),
+		cmocka_unit_test(test_guardrail_defaults),
 		cmocka_unit_test(test_file_problems),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_base_url),

@@ -190,6 +190,57 @@ static void test_advisor_settings(void **state)
 	unload(&l);
 }
 
+/* Guardrail overrides of an item (HPA behavior, VPA resource policy) over
+ * the [defaults]. */
+static void test_guardrails(void **state)
+{
+	(void)state;
+	const char *yaml = API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n"
+		"    - deployment: a\n      namespace: b\n      mode: Recommend\n"
+		"      fallback: hold\n      controlledValues: RequestsOnly\n"
+		"      minAllowed: {cpu: 50m, memory: 64Mi}\n      maxAllowed: {cpu: 2, memory: 1G}\n"
+		"      memoryMarginPercent: 20\n      resizeThresholdPercent: 5\n"
+		"      resizeCooldownSeconds: 600\n"
+		"      behavior:\n        scaleDown:\n          stabilizationWindowSeconds: 60\n"
+		"          selectPolicy: Min\n          policies:\n"
+		"          - {type: Pods, value: 1, periodSeconds: 60}\n"
+		"    - {deployment: c, namespace: b}\n";
+	const char *path = write_temp("guard.yaml", yaml, strlen(yaml));
+	struct loaded l;
+
+	memset(&l, 0, sizeof(l));
+	make_config(&l.cfg, "http://prom:1");
+	l.cfg.defaults.resize_cooldown_ms = 60000;
+	l.rc = ipa_load_file(path, &l.cfg, &l.targets, &l.d);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(l.targets.count, 2);
+	const struct guardrails *g = &l.targets.items[0].guard;
+	assert_int_equal(g->mode, MODE_RECOMMEND);
+	assert_int_equal(g->fallback, FALLBACK_HOLD);
+	assert_int_equal(g->controlled, CONTROLLED_REQUESTS_ONLY);
+	assert_int_equal(g->min_cpu_m, 50);
+	assert_int_equal(g->max_cpu_m, 2000);
+	assert_int_equal(g->min_memory_b, 64 * 1024 * 1024);
+	assert_int_equal(g->max_memory_b, 1000000000);
+	assert_int_equal(g->memory_margin_percent, 20);
+	assert_int_equal(g->resize_threshold_percent, 5);
+	assert_int_equal(g->resize_cooldown_ms, 600000);
+	assert_int_equal(g->down.stabilization_ms, 60000);
+	assert_int_equal(g->down.select, SELECT_MIN);
+	assert_int_equal(g->down.pods, 1);
+	assert_int_equal(g->down.pods_period_ms, 60000);
+	assert_int_equal(g->down.percent, 0);   /* given policies replace the defaults */
+	assert_int_equal(g->up.pods, 4);        /* scaleUp untouched */
+	assert_int_equal(g->up.percent, 100);
+	/* the second item has the defaults */
+	g = &l.targets.items[1].guard;
+	assert_int_equal(g->mode, MODE_AUTO);
+	assert_int_equal(g->resize_cooldown_ms, 60000);
+	assert_int_equal(g->down.stabilization_ms, 300000);
+	assert_int_equal(g->min_cpu_m, RESOURCE_UNSET);
+	unload(&l);
+}
+
 /* Small documents with one problem each: the exact message and where. */
 static void test_problems(void **state)
 {
@@ -200,12 +251,12 @@ static void test_problems(void **state)
 		const char *message2; /* a second one, or NULL */
 	} cases[] = {
 		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - deployment: a\n      namespace: b\n      replica: 3\n",
-		  "9:7: spec.metadata.ipaGroup[0].replica: unknown field; did you mean minReplicas or maxReplicas? (valid in spec.metadata.ipaGroup[0]: deployment, namespace, ingress, container, minReplicas, maxReplicas)", NULL },
+		  "9:7: spec.metadata.ipaGroup[0].replica: unknown field; did you mean minReplicas or maxReplicas? (valid in spec.metadata.ipaGroup[0]: deployment, namespace, ingress, container, minReplicas, maxReplicas, mode, fallback, behavior, minAllowed, maxAllowed, controlledValues, memoryMarginPercent, resizeThresholdPercent, resizeCooldownSeconds)", NULL },
 		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - deployment: a\n      namspace: b\n",
-		  "8:7: spec.metadata.ipaGroup[0].namspace: unknown field; did you mean namespace? (valid in spec.metadata.ipaGroup[0]: deployment, namespace, ingress, container, minReplicas, maxReplicas)",
+		  "8:7: spec.metadata.ipaGroup[0].namspace: unknown field; did you mean namespace? (valid in spec.metadata.ipaGroup[0]: deployment, namespace, ingress, container, minReplicas, maxReplicas, mode, fallback, behavior, minAllowed, maxAllowed, controlledValues, memoryMarginPercent, resizeThresholdPercent, resizeCooldownSeconds)",
 		  "7:7: spec.metadata.ipaGroup[0].namespace: is required" },
 		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - {deployment: a, namespace: b, image: x}\n",
-		  "7:37: spec.metadata.ipaGroup[0].image: unknown field (valid in spec.metadata.ipaGroup[0]: deployment, namespace, ingress, container, minReplicas, maxReplicas)", NULL },
+		  "7:37: spec.metadata.ipaGroup[0].image: unknown field (valid in spec.metadata.ipaGroup[0]: deployment, namespace, ingress, container, minReplicas, maxReplicas, mode, fallback, behavior, minAllowed, maxAllowed, controlledValues, memoryMarginPercent, resizeThresholdPercent, resizeCooldownSeconds)", NULL },
 		{ API "metadata: {name: a}\nspec:\n  metadata:\n    prometheusURI: x\n    ipaGroup: [{deployment: a, namespace: b}]\n",
 		  "6:5: spec.metadata.prometheusURI: unknown field; did you mean prometheusUri? (valid in spec.metadata: prometheusUri, llmAgent, ipaGroup)", NULL },
 		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup: [{deployment: a, namespace: b}]\n  replicas: 3\n",
@@ -273,6 +324,16 @@ static void test_problems(void **state)
 		  "7:37: spec.metadata.ipaGroup[0]: keys must be plain names, not a list", NULL },
 		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - {deployment: \"a\\0b\", namespace: b}\n",
 		  "7:20: spec.metadata.ipaGroup[0].deployment: contains a NUL character", NULL },
+		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - {deployment: a, namespace: b, mode: auto}\n",
+		  "7:43: spec.metadata.ipaGroup[0].mode: \"auto\" is not one of Auto, Recommend, ReplicasOnly, ResourcesOnly; did you mean Auto?", NULL },
+		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - {deployment: a, namespace: b, minAllowed: {memory: 256MB}}\n",
+		  "7:58: spec.metadata.ipaGroup[0].minAllowed.memory: \"256MB\" is not a Kubernetes quantity (unknown suffix \"MB\"); write e.g. 512Mi, 1Gi or 1G", NULL },
+		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - {deployment: a, namespace: b, minAllowed: {cpu: 2}, maxAllowed: {cpu: 1}}\n",
+		  "7:71: spec.metadata.ipaGroup[0].maxAllowed: is below minAllowed", NULL },
+		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - {deployment: a, namespace: b, behavior: {scaleUp: {policies: [{type: Pods}]}}}\n",
+		  "7:69: spec.metadata.ipaGroup[0].behavior.scaleUp.policies[0]: value is required", NULL },
+		{ API "metadata: {name: a}\nspec:\n  metadata:\n    ipaGroup:\n    - {deployment: a, namespace: b, behavior: {scaleDown: {stabilizationWindowSeconds: 7200}}}\n",
+		  "7:88: spec.metadata.ipaGroup[0].behavior.scaleDown.stabilizationWindowSeconds: \"7200\" is out of range; use a value from 0 to 3600", NULL },
 		{ "- 1\n- 2\n",
 		  "1:1: an IPA object must be a mapping with apiVersion, kind, metadata and spec, not a list", NULL },
 		{ "just text\n",
@@ -657,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_readme_example),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_advisor_settings),
+		cmocka_unit_test(test_guardrails),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_kubectl_list),
 		cmocka_unit_test(test_all_or_nothing_per_document),
