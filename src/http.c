@@ -41,11 +41,16 @@ void http_set_cancel_flag(const volatile sig_atomic_t *flag)
 	cancel_flag = flag;
 }
 
+bool http_cancelled(void)
+{
+	return cancel_flag && *cancel_flag;
+}
+
 /* libcurl's progress callback: nonzero aborts the transfer. */
 static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
-	return cancel_flag && *cancel_flag;
+	return http_cancelled();
 }
 
 int http_global_init(void)

@@ -69,6 +69,10 @@ void http_global_cleanup(void);
  * start; the flag is borrowed. */
 void http_set_cancel_flag(const volatile sig_atomic_t *flag);
 
+/* Whether that flag is set (for other waits, such as an exec credential
+ * plugin's run). */
+bool http_cancelled(void);
+
 /* A pool (share handle: DNS cache and connection cache, locked with one
  * mutex per kind of shared data) and clients bound to it. NULL on
  * allocation error. Free every client of a pool before the pool. */

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base64.h"
 #include "config.h"
+#include "execcred.h"
 #include "kube.h"
 
 #define KUBE_DEFAULT_TIMEOUT_MS 10000L
@@ -19,8 +21,25 @@ struct kube_auth {
 	struct kube_credentials creds;
 	struct http_tls tls;            /* points into creds */
 	double refresh_at;              /* monotonic s: load again (tokenFile
-					   re-read every minute), 0: never */
+					   re-read every minute, exec
+					   credential expiring), 0: never */
+	bool exec_pending;              /* creds.exec's credential is not in
+					   yet: not to be used for requests */
+	unsigned exec_gen;              /* the exec_cache generation used */
 };
+
+/* The credential an exec plugin returned, kept per cluster across reloads
+ * of the kubeconfig until it expires or is refused (401). */
+struct kube_exec_cache {
+	struct execcred cred;
+	char *key;                      /* exec_key() of the run */
+	double refresh_at;              /* monotonic s, 0: until refused */
+	unsigned gen;
+};
+
+/* An exec credential is renewed this long before its expirationTimestamp
+ * (at most a quarter of its lifetime). */
+#define KUBE_EXEC_MARGIN_S 10.0
 
 /* client-go re-reads a tokenFile about every minute. */
 #define KUBE_TOKEN_FILE_S 60.0
@@ -30,6 +49,15 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void exec_cache_free(struct kube_exec_cache *c)
+{
+	if (!c)
+		return;
+	execcred_free(&c->cred);
+	free(c->key);
+	free(c);
 }
 
 static void auth_unref(struct kube_auth *a)
@@ -52,6 +80,7 @@ int kube_cluster_init(struct kube_cluster *k, const struct cluster_config *cc,
 {
 	memset(k, 0, sizeof *k);
 	pthread_mutex_init(&k->lock, NULL);
+	pthread_mutex_init(&k->exec_lock, NULL);
 	k->name = strdup(cc->name);
 	k->kubeconfig = strdup(cc->kubeconfig ? cc->kubeconfig : "");
 	k->context = cc->context ? strdup(cc->context) : NULL;
@@ -97,6 +126,7 @@ static int load_locked(struct kube_cluster *k, char *err, size_t errlen)
 	};
 	if (c->token_file)
 		a->refresh_at = k->load_at + KUBE_TOKEN_FILE_S;
+	a->exec_pending = c->exec != NULL;
 	auth_unref(k->auth);
 	k->auth = a;
 	k->stale = false;
@@ -112,10 +142,134 @@ int kube_cluster_load(struct kube_cluster *k, char *err, size_t errlen)
 	return rc;
 }
 
-/* A reference to the cluster's credentials, loaded first when needed.
- * Fails at once while the cluster is down, or while a failed load is
- * younger than KUBE_RELOAD_S. */
-static int auth_get(struct kube_cluster *k, struct kube_auth **out,
+static void auth_put(struct kube_cluster *k, struct kube_auth *a)
+{
+	pthread_mutex_lock(&k->lock);
+	auth_unref(a);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* What makes an exec credential: the plugin's argv, env and
+ * KUBERNETES_EXEC_INFO (which holds the cluster when it is given).
+ * malloc'ed, or NULL. */
+static char *exec_key(const struct kube_credentials *c)
+{
+	char *info = execcred_exec_info(c), *key = info;
+	for (char **v = c->exec->argv; key && *v; v++) {
+		if (asprintf(&key, "%s\n%s", info, *v) < 0)
+			key = NULL;
+		free(info);
+		info = key;
+	}
+	for (char **v = c->exec->env; key && *v; v++) {
+		if (asprintf(&key, "%s\n%s", info, *v) < 0)
+			key = NULL;
+		free(info);
+		info = key;
+	}
+	return key;
+}
+
+/* Put the cached exec credential into a (pending, used by no request);
+ * k->lock is held. */
+static int exec_apply(struct kube_auth *a, const struct kube_exec_cache *cache)
+{
+	struct execcred copy;
+	if (execcred_copy(&copy, &cache->cred) < 0)
+		return -ENOMEM;
+	struct kube_credentials *c = &a->creds;
+	c->token = copy.token;
+	c->client_cert_pem = copy.client_cert_pem;
+	c->client_cert_pem_len = copy.client_cert_pem_len;
+	c->client_key_pem = copy.client_key_pem;
+	c->client_key_pem_len = copy.client_key_pem_len;
+	a->tls.client_cert_pem = c->client_cert_pem;
+	a->tls.client_cert_pem_len = c->client_cert_pem_len;
+	a->tls.client_key_pem = c->client_key_pem;
+	a->tls.client_key_pem_len = c->client_key_pem_len;
+	if (cache->refresh_at > 0 && (a->refresh_at == 0 || cache->refresh_at < a->refresh_at))
+		a->refresh_at = cache->refresh_at;
+	a->exec_gen = cache->gen;
+	a->exec_pending = false;
+	return 0;
+}
+
+/* Give the pending auth a (referenced by the caller) its exec credential:
+ * the cached one when it was made for the same plugin and cluster and is
+ * not about to expire, else the plugin's new one. One run per cluster at
+ * a time (k->exec_lock); the others wait for its outcome. A failed run is
+ * remembered for KUBE_RELOAD_S like a failed load. */
+static int exec_fill(struct kube_cluster *k, struct kube_auth *a, long timeout_ms,
+		     char *err, size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&k->exec_lock);
+	pthread_mutex_lock(&k->lock);
+	char *key = a->exec_pending ? exec_key(&a->creds) : NULL;
+	bool run = false;
+	double now = now_s();
+	if (!a->exec_pending) {
+		rc = 0;  /* filled while this thread waited */
+	} else if (!key) {
+		snprintf(err, errlen, "cluster \"%s\": out of memory", k->name);
+		rc = -ENOMEM;
+	} else if (k->exec_cache && strcmp(k->exec_cache->key, key) == 0 &&
+		   (k->exec_cache->refresh_at == 0 || now < k->exec_cache->refresh_at)) {
+		rc = exec_apply(a, k->exec_cache);
+	} else if (k->stale && k->load_error && now < k->load_at + KUBE_RELOAD_S) {
+		snprintf(err, errlen, "%s", k->load_error);  /* it just failed */
+		rc = k->load_rc;
+	} else {
+		run = true;
+	}
+	pthread_mutex_unlock(&k->lock);
+	if (run) {
+		struct kube_exec_cache *cache = calloc(1, sizeof *cache);
+		rc = cache ? execcred_run(&a->creds, timeout_ms > 0 ? timeout_ms
+					  : k->request_timeout_ms, &cache->cred, err, errlen)
+			   : -ENOMEM;
+		if (!cache)
+			snprintf(err, errlen, "cluster \"%s\": out of memory", k->name);
+		time_t wall = time(NULL);
+		now = now_s();
+		pthread_mutex_lock(&k->lock);
+		if (rc == 0) {
+			if (cache->cred.expiry > 0) {
+				double life = difftime(cache->cred.expiry, wall);
+				double margin = life / 4 < KUBE_EXEC_MARGIN_S ? life / 4
+						: KUBE_EXEC_MARGIN_S;
+				cache->refresh_at = now + (life - (margin > 0 ? margin : 0));
+				if (cache->refresh_at <= 0)
+					cache->refresh_at = now;
+			}
+			cache->key = key;
+			key = NULL;
+			cache->gen = ++k->exec_gen;
+			exec_cache_free(k->exec_cache);
+			k->exec_cache = cache;
+			cache = NULL;
+			rc = exec_apply(a, k->exec_cache);
+		} else {
+			k->stale = true;
+			k->load_at = now;
+			k->load_rc = rc;
+			set_text(&k->load_error, err);
+		}
+		pthread_mutex_unlock(&k->lock);
+		exec_cache_free(cache);
+	}
+	pthread_mutex_unlock(&k->exec_lock);
+	free(key);
+	if (rc == -ENOMEM && !run)
+		snprintf(err, errlen, "cluster \"%s\": out of memory", k->name);
+	return rc;
+}
+
+/* A reference to the cluster's credentials, loaded first when needed
+ * (an exec plugin run when its credential is missing or expiring; it may
+ * run for timeout_ms). Fails at once while the cluster is down, or while
+ * a failed load or plugin run is younger than KUBE_RELOAD_S. */
+static int auth_get(struct kube_cluster *k, long timeout_ms, struct kube_auth **out,
 		    char *err, size_t errlen)
 {
 	int rc = 0;
@@ -133,27 +287,20 @@ static int auth_get(struct kube_cluster *k, struct kube_auth **out,
 	} else if (k->stale || (k->auth->refresh_at > 0 && now >= k->auth->refresh_at)) {
 		rc = load_locked(k, err, errlen);
 	}
-	if (rc == 0 && k->auth->creds.exec) {
-		snprintf(err, errlen, "kubeconfig %s: context \"%s\": user \"%s\": exec "
-			 "credential plugins (%s) are not run by this version of ipad "
-			 "yet; use a token, tokenFile or client certificate",
-			 k->kubeconfig, k->auth->creds.context, k->auth->creds.user,
-			 k->auth->creds.exec->command);
-		rc = -ENOTSUP;
-	}
+	bool pending = rc == 0 && k->auth->exec_pending;
 	if (rc == 0) {
 		k->auth->refs++;
 		*out = k->auth;
 	}
 	pthread_mutex_unlock(&k->lock);
+	if (pending) {
+		rc = exec_fill(k, *out, timeout_ms, err, errlen);
+		if (rc < 0) {
+			auth_put(k, *out);
+			*out = NULL;
+		}
+	}
 	return rc;
-}
-
-static void auth_put(struct kube_cluster *k, struct kube_auth *a)
-{
-	pthread_mutex_lock(&k->lock);
-	auth_unref(a);
-	pthread_mutex_unlock(&k->lock);
 }
 
 /* A's credentials were refused (401) or its server did not answer: read
@@ -166,6 +313,11 @@ static void auth_failed(struct kube_cluster *k, const struct kube_auth *a,
 	if (k->auth == a) {
 		k->stale = true;
 		set_text(&k->load_error, NULL);
+	}
+	/* a refused exec credential is not used again */
+	if (rc == 0 && a->creds.exec && k->exec_cache && k->exec_cache->gen == a->exec_gen) {
+		exec_cache_free(k->exec_cache);
+		k->exec_cache = NULL;
 	}
 	if (rc < 0) {
 		k->down_until = now_s() + KUBE_DOWN_S;
@@ -192,9 +344,11 @@ void kube_cluster_free(struct kube_cluster *k)
 	free(k->kubeconfig);
 	free(k->context);
 	auth_unref(k->auth);
+	exec_cache_free(k->exec_cache);
 	free(k->load_error);
 	free(k->down_error);
 	pthread_mutex_destroy(&k->lock);
+	pthread_mutex_destroy(&k->exec_lock);
 	memset(k, 0, sizeof *k);
 }
 
@@ -334,27 +488,6 @@ static void free_headers(char **v)
 	free(v);
 }
 
-/* Standard base64 (RFC 4648) of len bytes, malloc'ed, or NULL. */
-static char *base64_encode(const char *in, size_t len)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-	const unsigned char *p = (const unsigned char *)in;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0) |
-			     (i + 2 < len ? p[i + 2] : 0);
-		*o++ = abc[v >> 18 & 63];
-		*o++ = abc[v >> 12 & 63];
-		*o++ = i + 1 < len ? abc[v >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? abc[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
-}
-
 /* The headers of c's credentials: Authorization (Bearer, or Basic for
  * username/password) and Impersonate-User/-Uid/-Group; NULL-terminated,
  * NULL on allocation failure. */
@@ -470,7 +603,7 @@ int kube_request(struct kube_cluster *k, struct http_client *hc,
 	int rc;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct kube_auth *a;
-		rc = auth_get(k, &a, err, errlen);
+		rc = auth_get(k, timeout_ms, &a, err, errlen);
 		if (rc < 0)
 			break;
 		rc = send_once(k, a, hc, method, path, content_type, body,

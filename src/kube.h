@@ -16,12 +16,18 @@
 #include "kubeconfig.h"
 
 struct kube_auth;           /* one loaded kubeconfig context (kube.c) */
+struct kube_exec_cache;     /* an exec plugin's credential (kube.c) */
 struct cluster_config;
 
 /* One cluster as the workers share it. Credentials are loaded when first
  * needed and re-loaded (the kubeconfig files read again) when they may
  * have changed: after a 401, after a failed connection, and when a load
- * failed (at most every KUBE_RELOAD_S seconds). A cluster whose
+ * failed (at most every KUBE_RELOAD_S seconds). A user with an exec
+ * credential plugin (execcred.h) has the plugin run when its credential
+ * is first needed; the credential is kept across reloads until its
+ * expirationTimestamp is near (KUBE_EXEC_MARGIN_S, kube.c) or a request
+ * with it gets 401; one run per cluster at a time, a failed run is
+ * remembered like a failed load. A cluster whose
  * connection failed is not tried again for KUBE_DOWN_S seconds: its
  * requests fail at once with the same error, so that one unreachable or
  * slow cluster does not occupy the workers. Thread-safe; never moved
@@ -40,6 +46,10 @@ struct kube_cluster {
 	char *down_error;              /* the last connection failure */
 	int down_rc;
 	double down_until;             /* monotonic s */
+	struct kube_exec_cache *exec_cache; /* or NULL */
+	unsigned exec_gen;             /* of the latest exec_cache */
+	pthread_mutex_t exec_lock;     /* held while an exec plugin runs (taken
+					  before lock, never while holding it) */
 };
 
 #define KUBE_RELOAD_S 5.0
@@ -75,7 +85,8 @@ void kube_cluster_free(struct kube_cluster *k);
  * (<= 0: the cluster's request timeout). Adds Authorization and
  * Accept: application/json, User-Agent ipad/VERSION.
  * A 401 answer makes the credentials be loaded again (exec plugins run
- * again) and the request is sent once more.
+ * again) and the request is sent once more. An exec plugin that has to
+ * run first may take timeout_ms (at least 5 s, at most 30 s) on top.
  * Returns 0 on a 2xx answer with a JSON object body; otherwise a negative
  * errno (-ENOENT for 404, -EACCES 401/403, -EBUSY 409, -EAGAIN 429/5xx,
  * -EINVAL other 4xx, -EIO other statuses (redirects are not followed),

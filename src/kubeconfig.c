@@ -17,6 +17,9 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include <cjson/cJSON.h>
+
+#include "base64.h"
 #include "kubeconfig.h"
 
 #define KC_MAX_DEPTH 64             /* nested mappings and lists */
@@ -31,6 +34,7 @@ struct ynode {
 	char *text;             /* scalar: NUL-terminated value */
 	size_t len;
 	bool is_null;           /* plain scalar "", "~" or null */
+	bool plain;             /* scalar without quotes (may be a number) */
 	struct ynode *kids;
 	size_t n, cap;
 };
@@ -214,6 +218,7 @@ static int build(struct kc_load *L, const yaml_event_t *ev, struct ynode *n,
 			return fail(L, 0, -ENOMEM, "out of memory");
 		memcpy(n->text, ev->data.scalar.value, n->len + 1);
 		n->is_null = is_null_scalar(ev);
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		return 0;
 	case YAML_SEQUENCE_START_EVENT:
 		n->kind = YN_SEQ;
@@ -415,61 +420,6 @@ static int dup_str(struct kc_load *L, const char *s, char **out)
 	return *out ? 0 : fail(L, 0, -ENOMEM, "out of memory");
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decode standard base64 (RFC 4648 section 4, padding required) ignoring
- * ASCII whitespace, as line-wrapped block scalars carry it. Returns a
- * NUL-terminated malloc'ed buffer, or -EINVAL / -ENOMEM. */
-static int base64_decode(const char *in, size_t inlen, char **out, size_t *outlen)
-{
-	size_t cap = inlen / 4 * 3 + 4;
-	char *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	uint32_t quad = 0;
-	size_t o = 0;
-	int have = 0, pad = 0;
-	bool done = false;
-	for (size_t i = 0; i < inlen; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-			continue;
-		int v = b64_value(c);
-		if (done || (c == '=' ? have < 2 : v < 0 || pad > 0))
-			goto invalid;
-		pad += c == '=';
-		quad = quad << 6 | (uint32_t)(c == '=' ? 0 : v);
-		if (++have < 4)
-			continue;
-		buf[o++] = (char)(quad >> 16);
-		if (pad < 2)
-			buf[o++] = (char)(quad >> 8);
-		if (pad < 1)
-			buf[o++] = (char)quad;
-		done = pad > 0;
-		have = 0;
-		quad = 0;
-	}
-	if (have != 0)
-		goto invalid;
-	buf[o] = '\0';
-	*out = buf;
-	*outlen = o;
-	return 0;
-invalid:
-	wipe_free(buf, cap);
-	return -EINVAL;
-}
-
 /* A path of a kubeconfig resolved against the directory of the file that
  * defined it (L->path). */
 static char *resolve_path(struct kc_load *L, const char *p)
@@ -522,6 +472,62 @@ static int load_pem(struct kc_load *L, const char *context, const char *owner,
 		    "(\"-----BEGIN ...\")", context, owner, data ? data_key : file_key);
 }
 
+/* A YAML node as JSON: plain scalars true/false/null and numbers keep
+ * their type, every other scalar is a string. NULL when out of memory. */
+static cJSON *to_json(const struct ynode *n)
+{
+	if (n->kind == YN_SCALAR) {
+		char *end;
+		if (n->is_null)
+			return cJSON_CreateNull();
+		if (n->plain && (strcmp(n->text, "true") == 0 || strcmp(n->text, "false") == 0))
+			return cJSON_CreateBool(n->text[0] == 't');
+		if (n->plain && n->len > 0 && strspn(n->text, "+-0123456789.eE") == n->len) {
+			double d = strtod(n->text, &end);
+			if (*end == '\0')
+				return cJSON_CreateNumber(d);
+		}
+		return cJSON_CreateString(n->text);
+	}
+	cJSON *o = n->kind == YN_MAP ? cJSON_CreateObject() : cJSON_CreateArray();
+	for (size_t i = 0; o && i < n->n; i += n->kind == YN_MAP ? 2 : 1) {
+		cJSON *v = to_json(&n->kids[n->kind == YN_MAP ? i + 1 : i]);
+		if (!v || !(n->kind == YN_MAP ? cJSON_AddItemToObject(o, n->kids[i].text, v)
+			    : cJSON_AddItemToArray(o, v))) {
+			cJSON_Delete(v);
+			cJSON_Delete(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+/* The cluster's extension client.authentication.k8s.io/exec (client-go
+ * passes it to exec plugins as spec.cluster.config) as JSON text. */
+static int exec_extension(struct kc_load *L, const struct ynode *cl,
+			  struct kube_credentials *out)
+{
+	const struct ynode *list;
+	int rc = get_kind(L, cl, "extensions", YN_SEQ, &list);
+	for (size_t i = 0; rc == 0 && list && i < list->n; i++) {
+		const struct ynode *item = &list->kids[i], *ext;
+		const char *name;
+		if (item->kind != YN_MAP)
+			return fail(L, item->line, -EINVAL, "extensions: each entry must "
+				    "be a mapping with name and extension");
+		rc = get_str(L, item, "name", &name);
+		if (rc < 0 || !name || strcmp(name, "client.authentication.k8s.io/exec") != 0)
+			continue;
+		if (!(ext = map_get(item, "extension")))
+			return 0;
+		cJSON *json = to_json(ext);
+		out->exec_cluster_config = json ? cJSON_PrintUnformatted(json) : NULL;
+		cJSON_Delete(json);
+		return out->exec_cluster_config ? 0 : fail(L, 0, -ENOMEM, "out of memory");
+	}
+	return rc;
+}
+
 static int fill_cluster(struct kc_load *L, const struct ynode *cl,
 			struct kube_credentials *out)
 {
@@ -562,6 +568,8 @@ static int fill_cluster(struct kc_load *L, const struct ynode *cl,
 		rc = fail(L, 0, -EINVAL, "context \"%s\": %s: specifying a root "
 			  "certificates file with the insecure flag is not allowed",
 			  out->context, owner);
+	if (rc == 0)
+		rc = exec_extension(L, cl, out);
 	return rc;
 }
 
@@ -1064,5 +1072,6 @@ void kubeconfig_free(struct kube_credentials *c)
 	free(c->impersonate_uid);
 	free_strv(c->impersonate_groups);
 	exec_free(c->exec);
+	free(c->exec_cluster_config);
 	memset(c, 0, sizeof *c);
 }

@@ -12,7 +12,8 @@
  *
  * cluster: server, certificate-authority(-data), insecure-skip-tls-verify
  * (with a CA: client-go's error), tls-server-name, proxy-url (http, https,
- * socks5), disable-compression. user: token, tokenFile (trimmed; empty is
+ * socks5), disable-compression, the extension client.authentication.k8s.io/exec
+ * (spec.cluster.config for exec plugins). user: token, tokenFile (trimmed; empty is
  * an error), client-certificate(-data) + client-key(-data),
  * username/password (with a token: an error), as/as-groups/as-uid, exec
  * (client.authentication.k8s.io/v1 or v1beta1; skipped when a token, basic
@@ -55,6 +56,10 @@ struct kube_credentials {
 	char *impersonate_uid;       /* as-uid, or NULL */
 	char **impersonate_groups;   /* as-groups, NULL-terminated, or NULL */
 	struct kube_exec *exec;      /* the credential plugin to run, or NULL */
+	char *exec_cluster_config;   /* the cluster's extension named
+					client.authentication.k8s.io/exec as
+					JSON text (spec.cluster.config of
+					KUBERNETES_EXEC_INFO), or NULL */
 };
 
 /* users[].user.exec: a client-go credential plugin. */
