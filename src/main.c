@@ -12,6 +12,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "check.h"
 #include "config.h"
 #include "http.h"
 #include "ipa.h"
@@ -34,26 +35,31 @@ static void usage(FILE *f)
 		"Autoscale Kubernetes Deployments from Prometheus metrics and an advisor.\n\n"
 		"  -c, --config=FILE   daemon configuration (default %s)\n"
 		"      --check-config  validate the configuration and IPA files, then exit\n"
+		"      --online        with --check-config: also connect to every cluster and\n"
+		"                      check its credentials and permissions (a table)\n"
 		"      --once          run one cycle over every target, then exit\n"
 		"      --dry-run       decide and record, but change nothing in any cluster\n"
 		"      --version       print the version and exit\n"
 		"  -h, --help          print this help and exit\n\n"
 		"Exit status: 0 success; 64 usage error; 75 (--once) a target could not be\n"
-		"evaluated or its decision failed; 78 configuration error.\n"
+		"evaluated or its decision failed; 78 configuration error; with --online\n"
+		"69 a cluster is unreachable or refuses the credentials, 77 a permission\n"
+		"is missing.\n"
 		"See ipad(8), ipad.conf(5) and ipad.ipa(5).\n", IPAD_DEFAULT_CONFIG);
 }
 
 struct options {
 	const char *config;
-	bool check_config, once, dry_run;
+	bool check_config, online, once, dry_run;
 };
 
 static int parse_args(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_CHECK = 256, OPT_ONCE, OPT_DRY_RUN, OPT_VERSION };
+	enum { OPT_CHECK = 256, OPT_ONLINE, OPT_ONCE, OPT_DRY_RUN, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "online", no_argument, NULL, OPT_ONLINE },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -67,12 +73,18 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		switch (c) {
 		case 'c': opt->config = optarg; break;
 		case OPT_CHECK: opt->check_config = true; break;
+		case OPT_ONLINE: opt->online = true; break;
 		case OPT_ONCE: opt->once = true; break;
 		case OPT_DRY_RUN: opt->dry_run = true; break;
 		case OPT_VERSION: printf("ipad %s\n", PACKAGE_VERSION); exit(EX_OK);
 		case 'h': usage(stdout); exit(EX_OK);
 		default: usage(stderr); return EX_USAGE;
 		}
+	}
+	if (opt->online && !opt->check_config) {
+		fprintf(stderr, "ipad: --online goes with --check-config\n");
+		usage(stderr);
+		return EX_USAGE;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ipad: unexpected argument \"%s\"\n", argv[optind]);
@@ -192,6 +204,8 @@ int main(int argc, char **argv)
 			       targets.count == 1 ? "" : "s", cfg.cluster_count,
 			       cfg.cluster_count == 1 ? "" : "s",
 			       advisor_type_name(cfg.advisor));
+		if (!rc && opt.online)
+			rc = check_online(&cfg, &targets, clusters, stdout);
 		goto out;
 	}
 

@@ -1,0 +1,202 @@
+/* check — the online checks of --check-config --online (see check.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "http.h"
+
+#define SSAR_PATH "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+/* The permissions ipad needs on the Deployments of a namespace. */
+static const struct permission {
+	const char *verb, *subresource, *column;
+} permissions[] = {
+	{ "get", NULL, "GET" },
+	{ "patch", NULL, "PATCH" },
+	{ "get", "scale", "GET-SCALE" },
+	{ "patch", "scale", "PATCH-SCALE" },
+};
+#define NPERM (sizeof(permissions) / sizeof(permissions[0]))
+
+/* Problems are printed after the table. */
+struct problems {
+	char *text;
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void add_problem(struct problems *p, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	size_t n = strlen(line);
+	char *grown = realloc(p->text, p->len + n + 2);
+	if (!grown)
+		return;
+	p->text = grown;
+	memcpy(p->text + p->len, line, n);
+	p->text[p->len + n] = '\n';
+	p->len += n + 1;
+	p->text[p->len] = '\0';
+}
+
+/* One SelfSubjectAccessReview: 1 allowed, 0 denied, or a negative errno
+ * (err set) when it could not be asked. */
+static int can_i(struct kube_cluster *k, struct http_client *hc, const char *ns,
+		 const struct permission *perm, char *err, size_t errlen)
+{
+	cJSON *body = cJSON_CreateObject(), *ra = NULL;
+	bool ok = body &&
+		  cJSON_AddStringToObject(body, "apiVersion", "authorization.k8s.io/v1") &&
+		  cJSON_AddStringToObject(body, "kind", "SelfSubjectAccessReview") &&
+		  (ra = cJSON_AddObjectToObject(cJSON_AddObjectToObject(body, "spec"),
+						"resourceAttributes")) &&
+		  cJSON_AddStringToObject(ra, "namespace", ns) &&
+		  cJSON_AddStringToObject(ra, "verb", perm->verb) &&
+		  cJSON_AddStringToObject(ra, "group", "apps") &&
+		  cJSON_AddStringToObject(ra, "resource", "deployments") &&
+		  (!perm->subresource ||
+		   cJSON_AddStringToObject(ra, "subresource", perm->subresource));
+	char *text = ok ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON_Delete(body);
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	struct kube_result r;
+	int rc = kube_request(k, hc, "POST", SSAR_PATH, "application/json", text, 0,
+			      &r, err, errlen);
+	free(text);
+	if (rc == 0) {
+		const cJSON *allowed = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(r.object, "status"), "allowed");
+		if (cJSON_IsBool(allowed))
+			rc = cJSON_IsTrue(allowed) ? 1 : 0;
+		else {
+			snprintf(err, errlen, "POST " SSAR_PATH ": the answer has no "
+				 "status.allowed");
+			rc = -EBADMSG;
+		}
+	} else if (r.status == 401) {
+		rc = -EKEYREJECTED;
+	}
+	kube_result_free(&r);
+	return rc;
+}
+
+/* The distinct namespaces of cluster name's targets, in target order. */
+static size_t namespaces_of(const struct target_list *targets, const char *name,
+			    const char **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < targets->count; i++) {
+		const struct target *t = &targets->items[i];
+		bool seen = strcmp(t->cluster, name) != 0;
+		for (size_t j = 0; !seen && j < n; j++)
+			seen = strcmp(out[j], t->namespace) == 0;
+		if (!seen)
+			out[n++] = t->namespace;
+	}
+	return n;
+}
+
+/* Check one cluster; returns 0, -EHOSTUNREACH or -EACCES. */
+static int check_cluster(struct kube_cluster *k, struct http_client *hc,
+			 const struct target_list *targets, FILE *out,
+			 struct problems *p)
+{
+	char err[1024], version[64] = "-";
+	struct kube_result r;
+	const char **ns = calloc(targets->count + 1, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	size_t n = namespaces_of(targets, k->name, ns);
+	int worst = 0;
+	int rc = kube_request(k, hc, "GET", "/version", NULL, NULL, 0, &r, err, sizeof(err));
+	const char *server = "-";
+	if (rc == 0) {
+		const char *v = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(r.object, "gitVersion"));
+		snprintf(version, sizeof(version), "%s", v ? v : "?");
+	} else if (r.status == 0 || r.status == 401) {
+		add_problem(p, "%s: %s", k->name, err);
+		snprintf(version, sizeof(version), "%s",
+			 r.status == 401 ? "unauthorized" : "unreachable");
+		worst = -EHOSTUNREACH;
+	}
+	/* (another answer to /version, e.g. 403, still proves the way there) */
+	kube_result_free(&r);
+	char server_buf[256];
+	kube_cluster_server(k, server_buf, sizeof(server_buf));
+	server = server_buf[0] ? server_buf : server;
+	if (n == 0)
+		fprintf(out, "%-12s %-16s %-36s %-20s %s\n", k->name, "-", server,
+			version, "(no targets)");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%-12s %-16s %-36s %-20s", k->name, ns[i], server, version);
+		for (size_t j = 0; j < NPERM; j++) {
+			int ok = worst == -EHOSTUNREACH ? -EHOSTUNREACH
+				 : can_i(k, hc, ns[i], &permissions[j], err, sizeof(err));
+			const char *verdict = ok == 1 ? "yes" : ok == 0 ? "no" : "?";
+			fprintf(out, " %-*s", (int)strlen(permissions[j].column), verdict);
+			if (ok == 1)
+				continue;
+			if (ok == -EKEYREJECTED) {
+				add_problem(p, "%s: %s", k->name, err);
+				worst = -EHOSTUNREACH;
+			} else if (ok == 0) {
+				add_problem(p, "%s: %s: %s deployments%s%s: denied", k->name,
+					    ns[i], permissions[j].verb,
+					    permissions[j].subresource ? "/" : "",
+					    permissions[j].subresource ? permissions[j].subresource : "");
+			} else if (ok != -EHOSTUNREACH) {
+				add_problem(p, "%s: %s: %s", k->name, ns[i], err);
+			}
+			if (ok != -EHOSTUNREACH && worst == 0)
+				worst = -EACCES;
+		}
+		fputc('\n', out);
+	}
+	free(ns);
+	return worst;
+}
+
+int check_online(const struct ipad_config *cfg, const struct target_list *targets,
+		 struct kube_cluster *clusters, FILE *out)
+{
+	struct http_pool *pool = http_pool_new();
+	struct http_client *hc = pool ? http_client_new(pool) : NULL;
+	struct problems p = { 0 };
+	int worst = 0;
+	if (!hc) {
+		http_pool_free(pool);
+		fprintf(out, "ipad: out of memory\n");
+		return EX_OSERR;
+	}
+	fprintf(out, "%-12s %-16s %-36s %-20s", "CLUSTER", "NAMESPACE", "SERVER", "VERSION");
+	for (size_t j = 0; j < NPERM; j++)
+		fprintf(out, " %s", permissions[j].column);
+	fputc('\n', out);
+	for (int i = 0; i < cfg->cluster_count; i++) {
+		int rc = check_cluster(&clusters[i], hc, targets, out, &p);
+		if (rc == -ENOMEM || (rc < 0 && worst != -ENOMEM && worst != -EHOSTUNREACH))
+			worst = rc;
+	}
+	if (p.text)
+		fputs(p.text, out);
+	free(p.text);
+	http_client_free(hc);
+	http_pool_free(pool);
+	return worst == 0 ? EX_OK : worst == -EHOSTUNREACH ? EX_UNAVAILABLE
+	       : worst == -EACCES ? EX_NOPERM : EX_OSERR;
+}
