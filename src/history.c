@@ -28,13 +28,16 @@ static size_t slot(void *array, size_t *count, size_t max, size_t size)
 	(count) = k_; \
 } while (0)
 
+static void prune(struct history *h, int64_t oldest, int64_t newest)
+{
+	PRUNE(h->recs, h->rec_count, oldest, newest);
+	PRUNE(h->events, h->event_count, oldest, newest);
+	PRUNE(h->samples, h->sample_count, oldest, newest);
+}
+
 void history_prune(struct history *h, int64_t now_ms)
 {
-	int64_t oldest = now_ms - HISTORY_MAX_AGE_MS;
-
-	PRUNE(h->recs, h->rec_count, oldest, now_ms);
-	PRUNE(h->events, h->event_count, oldest, now_ms);
-	PRUNE(h->samples, h->sample_count, oldest, now_ms);
+	prune(h, now_ms - HISTORY_MAX_AGE_MS, now_ms);
 	if (h->last_resize_ms > now_ms)
 		h->last_resize_ms = now_ms;
 }
@@ -43,7 +46,7 @@ void history_add_recommendation(struct history *h, int64_t at_ms, int32_t replic
 {
 	struct history_recommendation r = { at_ms, replicas };
 
-	history_prune(h, at_ms);
+	prune(h, at_ms - HISTORY_MAX_AGE_MS, INT64_MAX);
 	APPEND(h->recs, h->rec_count, r);
 }
 
@@ -51,13 +54,13 @@ void history_add_event(struct history *h, int64_t at_ms, int32_t from, int32_t t
 {
 	struct history_event e = { at_ms, from, to };
 
-	history_prune(h, at_ms);
+	prune(h, at_ms - HISTORY_MAX_AGE_MS, INT64_MAX);
 	APPEND(h->events, h->event_count, e);
 }
 
 void history_add_sample(struct history *h, const struct history_sample *s)
 {
-	history_prune(h, s->at_ms);
+	prune(h, s->at_ms - HISTORY_MAX_AGE_MS, INT64_MAX);
 	APPEND(h->samples, h->sample_count, *s);
 }
 

@@ -62,7 +62,8 @@ struct history {
 	int64_t last_resize_ms;  /* 0: never */
 };
 
-/* Append (dropping the oldest when full); then history_prune. */
+/* Append (dropping the oldest when full, and entries older than
+ * HISTORY_MAX_AGE_MS before the new one). */
 void history_add_recommendation(struct history *h, int64_t at_ms, int32_t replicas);
 void history_add_event(struct history *h, int64_t at_ms, int32_t from, int32_t to);
 void history_add_sample(struct history *h, const struct history_sample *s);

@@ -15,6 +15,7 @@
 #include "observe.h"
 #include "policy.h"
 #include "scheduler.h"
+#include "state.h"
 
 /* Calls shorter than this are not started: the deadline has passed. */
 #define MIN_CALL_MS 50
@@ -95,7 +96,7 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		.target = t, .advisor = advisor_type_name(s->cfg->advisor),
 		.advisor_latency_ms = -1, .dry_run = s->dry_run,
 	};
-	char err[1024], aerr[512], ferr[256];
+	char err[1024], aerr[512], ferr[256], serr[512];
 	long timeout;
 	bool advised = false;
 	double t0;
@@ -180,6 +181,9 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		}
 	}
 	policy_remember(h, &o, &d, outcome, rec.error, now);
+	if (state_save(s->cfg->state_directory, t, h, serr, sizeof(serr)) < 0)
+		journal_lifecycle(4, "the history of %s/%s is not saved: %s",
+				  t->namespace, t->deployment, serr);
 	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !rec.apply_failed)
 		atomic_fetch_add(&s->changed, 1);
 record:
@@ -281,6 +285,12 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 		s->cluster_index[t] = cluster_of(s, &targets->items[t]);
 	if (!s->histories)
 		goto nomem;
+	for (size_t t = 0; t < targets->count; t++) {
+		char serr[512];
+		if (state_load(cfg->state_directory, &targets->items[t], &s->histories[t],
+			       serr, sizeof(serr)) < 0)
+			journal_lifecycle(4, "%s", serr);
+	}
 	for (i = 0; i < s->worker_count; i++) {
 		s->workers[i].s = s;
 		s->workers[i].hc = http_client_new(s->pool);
