@@ -33,19 +33,11 @@ static int quantity_field(const cJSON *text, const char *field, bool cpu,
 	return 0;
 }
 
-int advice_from_agent_text(const cJSON *text, const char *container,
-			   struct advice *out, char *err, size_t errlen)
+/* The "replicas" member of obj: a whole JSON number 0..INT32_MAX. */
+static int replicas_field(const cJSON *obj, int32_t *out, char *err, size_t errlen)
 {
-	const cJSON *rep;
-	struct resources r;
+	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(obj, "replicas");
 
-	memset(out, 0, sizeof(*out));
-	out->replicas = -1;
-	if (!cJSON_IsObject(text)) {
-		snprintf(err, errlen, "the answer's \"text\" is not an object");
-		return -EINVAL;
-	}
-	rep = cJSON_GetObjectItemCaseSensitive(text, "replicas");
 	if (!rep || cJSON_IsNull(rep)) {
 		snprintf(err, errlen, "replicas is missing");
 		return -EINVAL;
@@ -62,10 +54,55 @@ int advice_from_agent_text(const cJSON *text, const char *container,
 		snprintf(err, errlen, "replicas %.0f is out of range", rep->valuedouble);
 		return -EINVAL;
 	}
-	if (quantity_field(text, "cpu_request", true, &r.cpu_request_m, err, errlen) < 0 ||
-	    quantity_field(text, "cpu_limit", true, &r.cpu_limit_m, err, errlen) < 0 ||
-	    quantity_field(text, "memory_request", false, &r.memory_request_b, err, errlen) < 0 ||
-	    quantity_field(text, "memory_limit", false, &r.memory_limit_b, err, errlen) < 0)
+	*out = (int32_t)rep->valuedouble;
+	return 0;
+}
+
+/* The four quantity members of obj, all required. */
+static int resources_fields(const cJSON *obj, struct resources *r,
+			    char *err, size_t errlen)
+{
+	if (quantity_field(obj, "cpu_request", true, &r->cpu_request_m, err, errlen) < 0 ||
+	    quantity_field(obj, "cpu_limit", true, &r->cpu_limit_m, err, errlen) < 0 ||
+	    quantity_field(obj, "memory_request", false, &r->memory_request_b, err, errlen) < 0 ||
+	    quantity_field(obj, "memory_limit", false, &r->memory_limit_b, err, errlen) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* -EINVAL when obj has a member not in allowed (NULL-terminated). */
+static int only_keys(const cJSON *obj, const char *const *allowed, const char *what,
+		     char *err, size_t errlen)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, obj) {
+		const char *const *a = allowed;
+		while (*a && strcmp(*a, m->string) != 0)
+			a++;
+		if (!*a) {
+			snprintf(err, errlen, "%s has an unexpected field \"%.40s\"",
+				 what, m->string);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int advice_from_agent_text(const cJSON *text, const char *container,
+			   struct advice *out, char *err, size_t errlen)
+{
+	struct resources r;
+	int32_t replicas;
+
+	memset(out, 0, sizeof(*out));
+	out->replicas = -1;
+	if (!cJSON_IsObject(text)) {
+		snprintf(err, errlen, "the answer's \"text\" is not an object");
+		return -EINVAL;
+	}
+	if (replicas_field(text, &replicas, err, errlen) < 0 ||
+	    resources_fields(text, &r, err, errlen) < 0)
 		return -EINVAL;
 
 	out->containers = calloc(1, sizeof(*out->containers));
@@ -75,8 +112,126 @@ int advice_from_agent_text(const cJSON *text, const char *container,
 	}
 	out->container_count = 1;
 	out->containers[0].r = r;
-	out->replicas = (int32_t)rep->valuedouble;
+	out->replicas = replicas;
 	return 0;
+}
+
+/* One entry of "containers" into c (name checked against names). */
+static int llm_container(const cJSON *e, size_t i, const char *const *names,
+			 size_t n, struct container_advice *c, char *err, size_t errlen)
+{
+	static const char *const fields[] = { "name", "cpu_request", "cpu_limit",
+		"memory_request", "memory_limit", NULL };
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
+	char what[32], msg[200];
+	size_t k;
+
+	snprintf(what, sizeof(what), "containers[%zu]", i);
+	if (!cJSON_IsObject(e)) {
+		snprintf(err, errlen, "%s is not an object", what);
+		return -EINVAL;
+	}
+	if (only_keys(e, fields, what, err, errlen) < 0)
+		return -EINVAL;
+	if (!cJSON_IsString(name)) {
+		snprintf(err, errlen, "%s.name is missing or not a string", what);
+		return -EINVAL;
+	}
+	for (k = 0; k < n && strcmp(names[k], name->valuestring) != 0; k++)
+		;
+	if (k == n) {
+		snprintf(err, errlen, "%s: container \"%.60s\" is not in the Deployment",
+			 what, name->valuestring);
+		return -EINVAL;
+	}
+	if (resources_fields(e, &c->r, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "container %s: %s", names[k], msg);
+		return -EINVAL;
+	}
+	c->name = strdup(names[k]);
+	return c->name ? 0 : -ENOMEM;
+}
+
+/* "replicas", "containers", "confidence" and "rationale" of the answer. */
+static int llm_fields(const cJSON *root, const char *const *names, size_t n,
+		      struct advice *out, char *err, size_t errlen)
+{
+	static const char *const fields[] = { "replicas", "containers",
+		"rationale", "confidence", NULL };
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "containers");
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(root, "rationale");
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(root, "confidence");
+	const cJSON *e;
+	size_t i = 0, j;
+	int r;
+
+	if (only_keys(root, fields, "the answer", err, errlen) < 0 ||
+	    replicas_field(root, &out->replicas, err, errlen) < 0)
+		return -EINVAL;
+	if (!cJSON_IsArray(list)) {
+		snprintf(err, errlen, "containers is missing or not a list");
+		return -EINVAL;
+	}
+	if (!cJSON_IsString(why)) {
+		snprintf(err, errlen, "rationale is missing or not a string");
+		return -EINVAL;
+	}
+	if (conf && !cJSON_IsNull(conf) &&
+	    (!cJSON_IsNumber(conf) || !(conf->valuedouble >= 0 && conf->valuedouble <= 1))) {
+		snprintf(err, errlen, "confidence must be a number from 0 to 1");
+		return -EINVAL;
+	}
+	if (cJSON_GetArraySize(list) > 0 &&
+	    !(out->containers = calloc((size_t)cJSON_GetArraySize(list),
+				       sizeof(*out->containers))))
+		return -ENOMEM;
+	cJSON_ArrayForEach(e, list) {
+		r = llm_container(e, i, names, n, &out->containers[i], err, errlen);
+		if (out->containers[i].name)
+			out->container_count = i + 1;
+		if (r < 0)
+			return r;
+		for (j = 0; j < i; j++)
+			if (strcmp(out->containers[j].name, out->containers[i].name) == 0) {
+				snprintf(err, errlen, "container %s appears twice",
+					 out->containers[i].name);
+				return -EINVAL;
+			}
+		i++;
+	}
+	if (cJSON_IsNumber(conf))
+		r = asprintf(&out->rationale, "confidence %.2f: %.200s",
+			     conf->valuedouble, why->valuestring);
+	else
+		r = asprintf(&out->rationale, "%.200s", why->valuestring);
+	if (r < 0) {
+		out->rationale = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int advice_from_llm_text(const char *text, const char *const *names, size_t n,
+			 struct advice *out, char *err, size_t errlen)
+{
+	cJSON *root;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->replicas = -1;
+	root = cJSON_ParseWithOpts(text ? text : "", NULL, true);
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "the answer is not one JSON object");
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	r = llm_fields(root, names, n, out, err, errlen);
+	if (r == 0)
+		r = advice_validate(out, err, errlen);
+	if (r < 0)
+		advice_free(out);
+	cJSON_Delete(root);
+	return r;
 }
 
 int advice_validate(const struct advice *a, char *err, size_t errlen)

@@ -7,21 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "advisor_ipa_agent.h"
-
-/* The first n characters of s with control characters replaced, quoted. */
-static const char *excerpt(const char *s, char *buf, size_t len)
-{
-	size_t i, j = 0;
-
-	for (i = 0; s && s[i] && j + 4 < len && i < 60; i++)
-		buf[j++] = ((unsigned char)s[i] < 0x20) ? ' ' : s[i];
-	if (s && s[i] && j + 4 < len) {
-		memcpy(buf + j, "...", 3);
-		j += 3;
-	}
-	buf[j] = '\0';
-	return buf;
-}
+#include "advisor_llm.h"
 
 int advisor_ipa_agent_parse(long http_status, const char *body,
 			    const char *container, struct advice *out,
@@ -39,13 +25,13 @@ int advisor_ipa_agent_parse(long http_status, const char *body,
 		message = cJSON_GetObjectItemCaseSensitive(root, "message");
 		snprintf(err, errlen, "agent answered HTTP %ld%s%s", http_status,
 			 cJSON_IsString(message) ? ": " : "",
-			 cJSON_IsString(message) ? excerpt(message->valuestring, ex, sizeof(ex)) : "");
+			 cJSON_IsString(message) ? llm_excerpt(message->valuestring, ex, sizeof(ex)) : "");
 		cJSON_Delete(root);
 		return -EIO;
 	}
 	if (!cJSON_IsObject(root)) {
 		snprintf(err, errlen, "agent answer is not a JSON object: \"%s\"",
-			 excerpt(body, ex, sizeof(ex)));
+			 llm_excerpt(body, ex, sizeof(ex)));
 		cJSON_Delete(root);
 		return -EBADMSG;
 	}
@@ -56,14 +42,14 @@ int advisor_ipa_agent_parse(long http_status, const char *body,
 		snprintf(err, errlen, "agent status is %s%s%s",
 			 cJSON_IsString(status) ? status->valuestring : "missing",
 			 cJSON_IsString(message) ? ": " : "",
-			 cJSON_IsString(message) ? excerpt(message->valuestring, ex, sizeof(ex)) : "");
+			 cJSON_IsString(message) ? llm_excerpt(message->valuestring, ex, sizeof(ex)) : "");
 		cJSON_Delete(root);
 		return -EBADMSG;
 	}
 	if (!cJSON_IsObject(text)) {
 		snprintf(err, errlen, "agent answer's \"text\" is not an object%s%s%s",
 			 cJSON_IsString(text) ? ": \"" : "",
-			 cJSON_IsString(text) ? excerpt(text->valuestring, ex, sizeof(ex)) : "",
+			 cJSON_IsString(text) ? llm_excerpt(text->valuestring, ex, sizeof(ex)) : "",
 			 cJSON_IsString(text) ? "\"" : "");
 		cJSON_Delete(root);
 		return -EBADMSG;

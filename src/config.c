@@ -45,7 +45,8 @@ enum value_kind { V_DURATION, V_INT, V_NUMBER, V_BOOL, V_ENUM, V_PATH,
 		  V_PATH_LIST, V_STRING, V_URL,
 		  V_CPU, V_MEMORY };
 
-static const char *const advisor_names[] = { "builtin", "ipa-agent", NULL };
+static const char *const advisor_names[] = { "builtin", "ipa-agent", "gemini",
+					       "openai", NULL };
 static const char *const log_target_names[] = { "auto", "journal", "stderr",
 						NULL };
 static const char *const log_format_names[] = { "logfmt", "json", NULL };
@@ -133,6 +134,12 @@ static const struct key keys[] = {
 	{ SEC_ADVISOR, "timeout", V_DURATION, IPAD(advisor_timeout_ms),
 	  100, 600000, false, false, NULL },
 	{ SEC_ADVISOR, "url", V_URL, IPAD(advisor_url), 0, 0, false, false, NULL },
+	{ SEC_ADVISOR, "model", V_STRING, IPAD(advisor_model), 0, 0, false, false,
+	  NULL },
+	{ SEC_ADVISOR, "api-key-file", V_PATH, IPAD(advisor_key_file), 0, 0, false,
+	  false, NULL },
+	{ SEC_ADVISOR, "api-key-credential", V_STRING, IPAD(advisor_key_credential),
+	  0, 0, false, false, NULL },
 	{ SEC_ADVISOR, "target-cpu-utilization", V_NUMBER,
 	  IPAD(target_cpu_utilization), 0, 1000, true, false, NULL },
 	{ SEC_ADVISOR, "tolerance", V_NUMBER, IPAD(tolerance), 0, 1,
@@ -773,6 +780,57 @@ static int read_file(struct state *st, char **out)
 	return 0;
 }
 
+/* The line of [advisor] KEY, or 0 when it is not set. */
+static int advisor_line(const struct state *st, const char *key)
+{
+	return st->seen[find_key(SEC_ADVISOR, key) - keys];
+}
+
+/* The [advisor] keys that depend on the type: model and url for the LLMs,
+ * at most one key source, a credential name that is a plain file name. */
+static void check_advisor(struct state *st)
+{
+	const struct ipad_config *cfg = st->cfg;
+	const char *type = advisor_type_name(cfg->advisor);
+	int type_line = advisor_line(st, "type");
+	bool llm = cfg->advisor == ADVISOR_GEMINI || cfg->advisor == ADVISOR_OPENAI;
+	const char *cred = cfg->advisor_key_credential;
+
+	if (llm && !cfg->advisor_model)
+		problem(st, type_line, "[advisor] model: is required with type = %s; "
+			"for example \"model = %s\"", type,
+			cfg->advisor == ADVISOR_GEMINI ? "gemini-2.5-flash"
+						       : "qwen2.5-7b-instruct");
+	if (cfg->advisor == ADVISOR_OPENAI && !cfg->advisor_url)
+		problem(st, type_line, "[advisor] url: is required with type = openai; "
+			"give the server's base URL, for example "
+			"\"url = http://127.0.0.1:8000\" (vLLM, llama-server) or "
+			"\"url = http://localhost:11434\" (Ollama)");
+	if (cfg->advisor == ADVISOR_GEMINI && !cfg->advisor_key_file && !cred)
+		problem(st, type_line, "[advisor] type = gemini needs an API key: set "
+			"api-key-file = PATH (mode 0600 or 0400) or api-key-credential "
+			"= NAME (systemd LoadCredential=NAME:PATH)");
+	if (cfg->advisor_key_file && cred)
+		problem(st, advisor_line(st, "api-key-credential"), "[advisor] "
+			"api-key-credential: api-key-file is set too (line %d); keep "
+			"one of them", advisor_line(st, "api-key-file"));
+	if (cred && (strchr(cred, '/') || strcmp(cred, ".") == 0 ||
+		     strcmp(cred, "..") == 0))
+		problem(st, advisor_line(st, "api-key-credential"), "[advisor] "
+			"api-key-credential: is a credential name (a file name in "
+			"$CREDENTIALS_DIRECTORY), not a path; for a path use "
+			"api-key-file");
+	if (!llm) {
+		static const char *const llm_only[] = { "model", "api-key-file",
+							"api-key-credential" };
+		for (size_t i = 0; i < sizeof(llm_only) / sizeof(llm_only[0]); i++)
+			if (advisor_line(st, llm_only[i]))
+				problem(st, advisor_line(st, llm_only[i]), "[advisor] "
+					"%s: is only used with type = gemini or openai "
+					"(type is %s)", llm_only[i], type);
+	}
+}
+
 /* Checks of the whole file, once it has been read. */
 static void check_whole(struct state *st)
 {
@@ -797,6 +855,7 @@ static void check_whole(struct state *st)
 			c->concurrency = (cfg->concurrency + cfg->cluster_count - 1) /
 					 cfg->cluster_count;
 	}
+	check_advisor(st);
 	if (cfg->min_replicas > cfg->max_replicas) {
 		if (st->seen[max])
 			problem(st, st->seen[max], "[defaults] max-replicas: %d is less "
@@ -889,12 +948,16 @@ void config_free(struct ipad_config *cfg)
 	free(cfg->state_directory);
 	free(cfg->targets);
 	free(cfg->advisor_url);
+	free(cfg->advisor_model);
+	free(cfg->advisor_key_file);
+	free(cfg->advisor_key_credential);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
 const char *advisor_type_name(enum advisor_type t)
 {
-	return (unsigned)t < 2 ? advisor_names[t] : "unknown";
+	return (unsigned)t < sizeof(advisor_names) / sizeof(advisor_names[0]) - 1
+		? advisor_names[t] : "unknown";
 }
 
 int config_base_url(const char *text, char **url, char *err, size_t errlen)

@@ -29,9 +29,16 @@
  *   resize-cooldown = 30m     ; at most one resize per cooldown
  *
  *   [advisor]
- *   type = builtin            ; builtin | ipa-agent
+ *   type = builtin            ; builtin | ipa-agent | gemini | openai
  *   timeout = 20s             ; per advisor call
- *   url =                     ; ipa-agent: overrides every IPA's llmAgent
+ *   url =                     ; ipa-agent: overrides every IPA's llmAgent;
+ *                             ; gemini: API base (default Google's);
+ *                             ; openai: server base URL (required)
+ *   model =                   ; gemini, openai: model name (required)
+ *   api-key-file =            ; gemini, openai: file holding the API key
+ *                             ; (mode 0600/0400; never the key itself here)
+ *   api-key-credential =      ; or a systemd credential name, read from
+ *                             ; $CREDENTIALS_DIRECTORY/NAME
  *   target-cpu-utilization = 70   ; builtin: percent of CPU requests
  *   tolerance = 0.1           ; builtin: no change within 1 +- tolerance
  *
@@ -66,6 +73,8 @@
 enum advisor_type {
 	ADVISOR_BUILTIN = 0,
 	ADVISOR_IPA_AGENT,
+	ADVISOR_GEMINI,
+	ADVISOR_OPENAI,
 };
 
 enum log_target { LOG_AUTO = 0, LOG_JOURNAL, LOG_STDERR };
@@ -105,7 +114,11 @@ struct ipad_config {
 
 	enum advisor_type advisor;  /* default builtin */
 	int64_t advisor_timeout_ms; /* default 20000 */
-	char *advisor_url;          /* ipa-agent base URL override, or NULL */
+	char *advisor_url;          /* ipa-agent base URL override; gemini
+				       or openai API base; or NULL */
+	char *advisor_model;        /* gemini, openai: model name, or NULL */
+	char *advisor_key_file;     /* absolute path of the API key file, or NULL */
+	char *advisor_key_credential; /* systemd credential name, or NULL */
 	double target_cpu_utilization; /* percent, default 70, range (0, 1000] */
 	double tolerance;           /* default 0.1, range [0, 1) */
 
@@ -133,7 +146,8 @@ const struct cluster_config *config_default_cluster(const struct ipad_config *cf
 /* Free everything cfg owns and reset it. */
 void config_free(struct ipad_config *cfg);
 
-/* Name of the advisor type as written in the INI ("builtin", "ipa-agent"). */
+/* Name of the advisor type as written in the INI ("builtin", "ipa-agent",
+ * "gemini", "openai"). */
 const char *advisor_type_name(enum advisor_type t);
 
 /* The base URL of a service (Prometheus, an IPA agent) as ipad uses it:

@@ -334,6 +334,8 @@ void journal_decision(const struct decision_record *r)
 		field(&rec, "IPA_ADVICE", "%s", advice_summary(r->advice, s, sizeof(s)));
 		if (r->advice->rationale)
 			field(&rec, "IPA_RATIONALE", "%s", r->advice->rationale);
+		if (r->advice->tokens > 0)
+			field(&rec, "IPA_ADVISOR_TOKENS", "%ld", r->advice->tokens);
 	}
 	if (r->advisor_latency_ms >= 0)
 		field(&rec, "IPA_ADVISOR_LATENCY_MS", "%ld", r->advisor_latency_ms);

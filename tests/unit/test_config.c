@@ -164,11 +164,11 @@ static void test_errors(void **state)
 		DATA "errors.conf:13: [Defaults]: unknown section; did you mean [defaults]? (valid: [ipad], [defaults], [advisor], [cluster NAME])",
 		DATA "errors.conf:16: [defaults] min-replicas: \"-1\" is out of range; use a value from 0 to 100000",
 		DATA "errors.conf:17: [defaults] max-replicas: \"100001\" is out of range; use a value from 1 to 100000",
-		DATA "errors.conf:19: [advisor] type: \"gemini\" is not one of builtin, ipa-agent",
+		DATA "errors.conf:19: [advisor] type: \"chatgpt\" is not one of builtin, ipa-agent, gemini, openai",
 		DATA "errors.conf:20: [advisor] target-cpu-utilization: \"0\" is out of range; use a value more than 0 and at most 1000",
 		DATA "errors.conf:21: [advisor] tolerance: \"1\" is out of range; use a value at least 0 and less than 1",
 		DATA "errors.conf:22: [advisor] url: \"ftp://agent\": the scheme \"ftp\" is not supported; use http:// or https://",
-		DATA "errors.conf:23: [advisor] replica: unknown key (valid in [advisor]: type, timeout, url, target-cpu-utilization, tolerance)",
+		DATA "errors.conf:23: [advisor] replica: unknown key (valid in [advisor]: type, timeout, url, model, api-key-file, api-key-credential, target-cpu-utilization, tolerance)",
 		DATA "errors.conf:26: [cluster eu] prometheus: \"<Prometheus service FQDN>\" is not a usable URL (it contains blanks or one of <>\"{}|\\^`); is it a placeholder?",
 		DATA "errors.conf:24: [cluster eu] kubeconfig: is required; give the kubeconfig file for this cluster, e.g. \"kubeconfig = /etc/ipad/kubeconfig\"",
 		DATA "errors.conf:27: [cluster eu]: cluster eu is defined twice (also on line 24); keep one section per cluster",
@@ -449,6 +449,64 @@ static void test_long_lines(void **state)
 	unload(&l);
 }
 
+/* [advisor] keys of the LLM advisors: what each type needs, one key
+ * source, a credential name that is not a path. */
+static void test_llm_advisor_keys(void **state)
+{
+	struct loaded l;
+	char want[5][512];
+	const char *path;
+
+	(void)state;
+	path = write_text("gemini.conf", "[advisor]\ntype = gemini\nmodel = gemini-2.5-flash\n"
+			  "api-key-credential = advisor\n[cluster]\nkubeconfig = /k\n");
+	load(&l, path);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(l.cfg.advisor, ADVISOR_GEMINI);
+	assert_string_equal(l.cfg.advisor_model, "gemini-2.5-flash");
+	assert_string_equal(l.cfg.advisor_key_credential, "advisor");
+	assert_string_equal(advisor_type_name(l.cfg.advisor), "gemini");
+	unload(&l);
+
+	path = write_text("openai.conf", "[advisor]\ntype = openai\nmodel = q\n"
+			  "url = http://127.0.0.1:8000\napi-key-file = key\n"
+			  "[cluster]\nkubeconfig = /k\n");
+	load(&l, path);
+	assert_int_equal(l.rc, 0);
+	assert_string_equal(advisor_type_name(l.cfg.advisor), "openai");
+	assert_non_null(strstr(l.cfg.advisor_key_file, "/key"));
+	assert_int_equal(l.cfg.advisor_key_file[0], '/');
+	unload(&l);
+
+	path = write_text("llmbad.conf", "[advisor]\ntype = openai\n"
+			  "api-key-file = key\napi-key-credential = ../x\n"
+			  "[cluster]\nkubeconfig = /k\n");
+	load(&l, path);
+	assert_int_equal(l.rc, -EINVAL);
+	snprintf(want[0], sizeof(want[0]), "%s:2: [advisor] model: is required with type = openai; for example \"model = qwen2.5-7b-instruct\"", path);
+	snprintf(want[1], sizeof(want[1]), "%s:2: [advisor] url: is required with type = openai; give the server's base URL, for example \"url = http://127.0.0.1:8000\" (vLLM, llama-server) or \"url = http://localhost:11434\" (Ollama)", path);
+	snprintf(want[2], sizeof(want[2]), "%s:4: [advisor] api-key-credential: api-key-file is set too (line 3); keep one of them", path);
+	snprintf(want[3], sizeof(want[3]), "%s:4: [advisor] api-key-credential: is a credential name (a file name in $CREDENTIALS_DIRECTORY), not a path; for a path use api-key-file", path);
+	const char *const wanted[] = { want[0], want[1], want[2], want[3], NULL };
+	assert_messages(&l.d, wanted);
+	unload(&l);
+
+	path = write_text("keyless.conf", "[advisor]\ntype = gemini\nmodel = g\n"
+			  "[cluster]\nkubeconfig = /k\n");
+	load(&l, path);
+	assert_int_equal(l.rc, -EINVAL);
+	assert_non_null(strstr(l.d.messages[0], ":2: [advisor] type = gemini needs an API key"));
+	unload(&l);
+
+	path = write_text("ipakey.conf", "[advisor]\ntype = ipa-agent\nmodel = g\n"
+			  "[cluster]\nkubeconfig = /k\n");
+	load(&l, path);
+	assert_int_equal(l.rc, -EINVAL);
+	snprintf(want[4], sizeof(want[4]), "%s:3: [advisor] model: is only used with type = gemini or openai (type is ipa-agent)", path);
+	assert_string_equal(l.d.messages[0], want[4]);
+	unload(&l);
+}
+
 static void test_base_url(void **state)
 {
 	(void)state;
@@ -633,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_guardrail_defaults),
 		cmocka_unit_test(test_file_problems),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_llm_advisor_keys),
 		cmocka_unit_test(test_base_url),
 		cmocka_unit_test(test_shipped_example),
 		cmocka_unit_test(test_diag),
