@@ -1,32 +1,15 @@
-/* ipad — the Intelligent Pod Autoscaler daemon: command line, lifecycle,
- * signals and systemd notifications. See ipad(8). */
-#include <errno.h>
+/* ipad — the Intelligent Pod Autoscaler daemon: the command line; the
+ * service's life is runtime.c. See ipad(8). */
 #include <getopt.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sysexits.h>
-#include <time.h>
-
-#include <systemd/sd-daemon.h>
 
 #include "check.h"
 #include "config.h"
 #include "http.h"
-#include "ipa.h"
-#include "journal.h"
-#include "kube.h"
-#include "scheduler.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
+#include "runtime.h"
 
 static void usage(FILE *f)
 {
@@ -103,91 +86,13 @@ static void print_diag(const struct diag *d)
 			d->messages[i]);
 }
 
-/* Load everything a run needs; on failure print every problem. */
-static int load(const struct options *opt, struct ipad_config *cfg,
-		struct target_list *targets, struct kube_cluster **clusters)
-{
-	struct diag d = { 0 };
-	char err[1024];
-	int i, bad;
-
-	if (config_load(opt->config, cfg, &d) == 0)
-		ipa_load_targets(cfg, targets, &d);
-	bad = diag_errors(&d) > 0;
-	if (!bad) {
-		*clusters = calloc((size_t)cfg->cluster_count, sizeof(**clusters));
-		bad = !*clusters;
-		for (i = 0; *clusters && i < cfg->cluster_count; i++) {
-			struct kube_cluster *k = &(*clusters)[i];
-			/* A kubeconfig that does not load is an error of the
-			 * configuration for --check-config; the daemon starts
-			 * anyway and holds that cluster's targets until it loads. */
-			const char *name = cfg->clusters[i].name;
-			if (kube_cluster_init(k, &cfg->clusters[i], err, sizeof(err)) < 0) {
-				diag_error(&d, "%s", err);
-				bad = 1;
-			} else if (kube_cluster_load(k, err, sizeof(err)) < 0) {
-				if (opt->check_config)
-					diag_error(&d, "%s: [cluster %s] kubeconfig: %s",
-						   cfg->path, name, err);
-				else
-					diag_warning(&d, "%s: [cluster %s] kubeconfig: %s; "
-						     "its targets are held until it loads",
-						     cfg->path, name, err);
-				bad |= opt->check_config;
-			}
-		}
-	}
-	print_diag(&d);
-	diag_free(&d);
-	return bad ? EX_CONFIG : 0;
-}
-
-static void free_clusters(struct kube_cluster *clusters, int n)
-{
-	int i;
-
-	for (i = 0; clusters && i < n; i++)
-		kube_cluster_free(&clusters[i]);
-	free(clusters);
-}
-
-static void sleep_until(double deadline)
-{
-	struct timespec now, ts;
-
-	while (!stop_requested) {
-		double left;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = deadline - ((double)now.tv_sec + (double)now.tv_nsec / 1e9);
-		if (left <= 0)
-			return;
-		if (left > 0.5)
-			left = 0.5;  /* stay responsive to signals and the watchdog */
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
-static double monotonic_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
-	struct ipad_config cfg = { 0 };  /* config_load() sets the defaults */
-	struct target_list targets = { 0 };
-	struct kube_cluster *clusters = NULL;
-	struct scheduler *s = NULL;
-	struct sigaction sa;
-	struct cycle_stats st = { 0 };
-	char err[512];
+	struct runtime_options ro;
+	struct ipad_setup *su = NULL;
+	struct diag d = { 0 };
+	char what[120];
 	int rc;
 
 	rc = parse_args(argc, argv, &opt);
@@ -197,62 +102,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ipad: libcurl could not be initialised\n");
 		return EX_SOFTWARE;
 	}
-	rc = load(&opt, &cfg, &targets, &clusters);
-	if (rc || opt.check_config) {
-		if (!rc)
-			printf("%zu target%s, %d cluster%s, advisor %s\n", targets.count,
-			       targets.count == 1 ? "" : "s", cfg.cluster_count,
-			       cfg.cluster_count == 1 ? "" : "s",
-			       advisor_type_name(cfg.advisor));
-		if (!rc && opt.online)
-			rc = check_online(&cfg, &targets, clusters, stdout);
-		goto out;
+	rc = setup_load(opt.config, opt.check_config, &su, &d) == 0 ? EX_OK : EX_CONFIG;
+	print_diag(&d);
+	diag_free(&d);
+	if (rc == EX_OK && opt.check_config)
+		printf("%s\n", setup_summary(su, what, sizeof(what)));
+	if (rc == EX_OK && opt.online)
+		rc = check_online(&su->cfg, &su->targets, su->clusters, stdout);
+	if (rc != EX_OK || opt.check_config) {
+		setup_free(su);
+	} else {
+		ro = (struct runtime_options){ .config = opt.config, .once = opt.once,
+					       .dry_run = opt.dry_run };
+		rc = runtime_run(&ro, su);
 	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	journal_open(cfg.log_target, cfg.log_format);
-	s = scheduler_new(&cfg, &targets, clusters, cfg.cluster_count,
-			  opt.dry_run || cfg.dry_run, &stop_requested, err, sizeof(err));
-	if (!s) {
-		fprintf(stderr, "ipad: %s\n", err);
-		rc = EX_OSERR;
-		goto out;
-	}
-	journal_lifecycle(6, "ipad %s started: %zu target%s, %d cluster%s, advisor %s, "
-			  "interval %llds%s", PACKAGE_VERSION, targets.count,
-			  targets.count == 1 ? "" : "s", cfg.cluster_count,
-			  cfg.cluster_count == 1 ? "" : "s", advisor_type_name(cfg.advisor),
-			  (long long)(cfg.interval_ms / 1000),
-			  opt.dry_run || cfg.dry_run ? ", dry run" : "");
-	sd_notifyf(0, "READY=1\nSTATUS=%zu targets in %d cluster(s); first cycle running",
-		   targets.count, cfg.cluster_count);
-	for (;;) {
-		double start = monotonic_s();
-
-		scheduler_run_cycle(s, &st);
-		sd_notifyf(0, "STATUS=%zu targets in %d cluster(s); last cycle %.1f s, "
-			   "%zu changed, %zu failed", st.targets, cfg.cluster_count,
-			   st.seconds, st.changed, st.failures);
-		if (opt.once || stop_requested)
-			break;
-		sleep_until(start + (double)cfg.interval_ms / 1000.0);
-		if (stop_requested)
-			break;
-	}
-	sd_notify(0, "STOPPING=1");
-	journal_lifecycle(6, "ipad stopping%s", stop_requested ? " on signal" : "");
-	rc = opt.once && st.failures > 0 ? EX_TEMPFAIL : EX_OK;
-out:
-	scheduler_free(s);
-	free_clusters(clusters, cfg.cluster_count);
-	target_list_free(&targets);
-	config_free(&cfg);
 	http_global_cleanup();
 	return rc;
 }
