@@ -1,8 +1,13 @@
 #!/usr/bin/python3
-"""An IPA agent stub for the end-to-end tests (stdlib only).
+"""An IPA agent and LLM API stub for the end-to-end tests (stdlib only).
 
 Speaks the IPA agent protocol (see /work/shared/reference/ipa-original.md):
 ``POST /askllm`` with ``{"metrics": "<text>"}``; anything else gets 400.
+On the same server, two LLM dialects (prometheus-and-llm.md):
+``POST /v1beta/models/{model}:generateContent`` (Gemini) and
+``POST /v1/chat/completions`` (OpenAI-compatible). Their answers carry the
+advice ipad asks the LLMs for: {"replicas", "containers": [{"name",
+"cpu_request", ...}], "rationale", "confidence"}.
 
 Behaviour is set with a mode, or with a script of answers consumed one per
 /askllm request (then the mode applies again):
@@ -16,6 +21,21 @@ Behaviour is set with a mode, or with a script of answers consumed one per
                       {"mode": "fence"}      ```json fenced advice inside "text"
                       {"mode": "bad-quantity"}  cpu_request "lots"
                       {"mode": "hang", "seconds": 120}  answers nothing for long
+                      LLM dialects only (on /askllm they answer HTTP 500):
+                      {"mode": "content", "content": "<the model's text>"}
+                      {"mode": "rate-limit", "retry": s}  429: Gemini RetryInfo
+                                   retryDelay, OpenAI Retry-After header
+                      {"mode": "safety"} {"mode": "max-tokens"}  (finishReason
+                                   SAFETY / MAX_TOKENS; OpenAI: content_filter / length)
+                      {"mode": "thought"}   Gemini thought part (99 replicas)
+                                   before the answer; OpenAI reasoning_content
+                      {"mode": "blocked"}   Gemini promptFeedback.blockReason
+                      {"mode": "schema-refusal"}  400 for a json_schema
+                                   response_format, the answer for json_object
+                      {"mode": "flat-error"}  vLLM's {"object":"error",...}
+                      {"mode": "loading", "retry": s}  503 "Loading model"
+                      prose, fence, fixed (text = advice fields), auto, error500,
+                      hang work in the dialects too
                       any mode also takes "delay": seconds before answering
   POST /_stub/script  [{"status": 200, "body": <json|raw text>, "delay": s,
                         "content_type": "..."} | {"mode": "...", ...}, ...]
@@ -48,7 +68,11 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("auto", "fixed", "error500", "error-null", "prose", "fence",
-         "bad-quantity", "hang")
+         "bad-quantity", "hang", "content", "rate-limit", "safety", "max-tokens",
+         "thought", "blocked", "schema-refusal", "flat-error", "loading")
+LLM_ONLY = ("content", "rate-limit", "safety", "max-tokens", "thought", "blocked",
+            "schema-refusal", "flat-error", "loading")
+RE_PRIMARY = re.compile(r"^advice is for container (\S+)", re.M)
 
 DEFAULT_TEXT = {
     "replicas": 1,
@@ -114,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n > 0 else b""
 
-    def _send(self, status, body, content_type=None):
+    def _send(self, status, body, content_type=None, headers=None):
         if isinstance(body, (bytes, bytearray)):
             data = bytes(body)
             content_type = content_type or "application/octet-stream"
@@ -128,6 +152,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -202,6 +228,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"queued": left})
         if path == "/askllm":
             return self._askllm()
+        if path == "/v1/chat/completions":
+            return self._llm("openai")
+        if path.startswith("/v1beta/models/") and path.endswith(":generateContent"):
+            return self._llm("gemini")
         raw = self._body()
         self._record(raw, None, "no such endpoint")
         self._send(404, {"error": "not found"})
@@ -260,6 +290,33 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(status, body, ctype)
 
+    def _llm(self, dialect):
+        raw = self._body()
+        try:
+            parsed = json.loads(raw.decode())
+        except (UnicodeDecodeError, ValueError):
+            parsed = None
+        prompt, problem = llm_prompt(dialect, parsed)
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            problem = "Content-Type must be application/json, not %r" % ctype
+        idx = self._record(raw, parsed, problem)
+        if problem:
+            body = {"error": {"code": 400, "message": problem, "status": "INVALID_ARGUMENT"}}
+            self._set_answer(idx, 400, body)
+            return self._send(400, body)
+        with self.st.lock:
+            spec = self.st.script.pop(0) if self.st.script else dict(self.st.mode)
+        status, body, headers, delay, hang = llm_answer(dialect, spec, prompt, parsed)
+        self._set_answer(idx, status if not hang else None, body if not hang else "hang")
+        if delay:
+            self.st.stopping.wait(delay)
+        if hang:
+            self.st.stopping.wait(hang)
+            self.close_connection = True
+            return
+        self._send(status, body, None, headers)
+
     @staticmethod
     def _answer(spec, prompt):
         """(status, body, content_type, delay, hang_seconds) for a mode spec."""
@@ -302,7 +359,120 @@ class Handler(BaseHTTPRequestHandler):
             return 200, success(text), None, delay, 0
         if mode == "hang":
             return 200, None, None, delay, float(spec.get("seconds", 120))
+        if mode in LLM_ONLY:
+            return 500, {"status": "error", "message": "%s is an LLM dialect mode" % mode}, \
+                None, delay, 0
         return 500, {"error": "unknown mode %r" % mode}, None, 0, 0
+
+
+# -- the LLM dialects ----------------------------------------------------------------------
+def llm_prompt(dialect, body):
+    """(user text, problem) of a Gemini or OpenAI request body."""
+    try:
+        if dialect == "gemini":
+            return "".join(p.get("text", "") for p in body["contents"][0]["parts"]), None
+        return "".join(m["content"] for m in body["messages"] if m["role"] == "user"), None
+    except (KeyError, IndexError, TypeError) as e:
+        return None, "malformed %s request: %r" % (dialect, e)
+
+
+def llm_advice(prompt, text=None):
+    """The advice ``auto`` answers: replicas as for /askllm, the stub's
+    default resources for the container the prompt names."""
+    m = RE_PRIMARY.search(prompt or "")
+    res = dict(DEFAULT_TEXT)
+    res.update(text or {})
+    replicas = res.pop("replicas")
+    if text is None or "replicas" not in text:
+        replicas = auto_replicas(prompt)
+    return {"replicas": replicas,
+            "containers": [dict(res, name=m.group(1) if m else "app")],
+            "rationale": "stub: ceil(spec*util/70)", "confidence": 0.9}
+
+
+def gemini_answer(parts, finish="STOP"):
+    cand = {"finishReason": finish, "index": 0}
+    if parts is not None:
+        cand["content"] = {"role": "model", "parts": parts}
+    return {"candidates": [cand], "modelVersion": "stub-gemini",
+            "usageMetadata": {"promptTokenCount": 400, "candidatesTokenCount": 60,
+                              "totalTokenCount": 460}}
+
+
+def openai_answer(content, finish="stop", **message):
+    msg = dict(message, role="assistant", content=content)
+    return {"id": "chatcmpl-stub", "object": "chat.completion", "model": "stub",
+            "choices": [{"index": 0, "message": msg, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 400, "completion_tokens": 70, "total_tokens": 470}}
+
+
+def llm_answer(dialect, spec, prompt, body):
+    """(status, body, headers, delay, hang_seconds) for a mode spec."""
+    mode = spec.get("mode", "answer")
+    delay = float(spec.get("delay", 0) or 0)
+    gem = dialect == "gemini"
+    if mode == "answer" or (mode == "fixed" and "body" in spec):
+        return int(spec.get("status", 200)), spec.get("body", ""), spec.get("headers"), delay, 0
+    if mode == "hang":
+        return 200, None, None, delay, float(spec.get("seconds", 120))
+    if mode == "error500":
+        err = {"error": {"code": 500, "message": "internal error", "status": "INTERNAL"}}
+        return 500, err, None, delay, 0
+    if mode == "rate-limit":
+        retry = spec.get("retry", 1)
+        if gem:
+            return 429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+                                   "message": "Resource has been exhausted (e.g. check quota).",
+                                   "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure"},
+                                               {"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                                                "retryDelay": "%ss" % retry}]}}, None, delay, 0
+        return 429, {"error": {"message": "Rate limit reached", "type": "requests",
+                               "code": "rate_limit_exceeded"}}, \
+            {"Retry-After": str(retry)}, delay, 0
+    if mode == "loading":
+        return 503, {"error": {"code": 503, "message": "Loading model",
+                               "type": "unavailable_error"}}, \
+            {"Retry-After": str(spec.get("retry", 1))}, delay, 0
+    if mode == "flat-error":
+        return 400, {"object": "error", "message": "The model `x` does not exist.",
+                     "type": "NotFoundError", "param": None, "code": 404}, None, delay, 0
+    if mode == "blocked":
+        return 200, {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+                     "usageMetadata": {"promptTokenCount": 400, "totalTokenCount": 400}}, \
+            None, delay, 0
+    if mode == "schema-refusal" and not gem and \
+            (body.get("response_format") or {}).get("type") == "json_schema":
+        return 400, {"error": {"message": "response_format type json_schema is not supported "
+                               "by this server", "type": "invalid_request_error",
+                               "param": "response_format", "code": None}}, None, delay, 0
+    advice = llm_advice(prompt, spec.get("text") if mode == "fixed" else None)
+    text = json.dumps(advice)
+    if mode == "content":
+        text = spec["content"]
+    elif mode == "prose":
+        text = PROSE
+    elif mode == "fence":
+        text = "Here is my recommendation:\n```json\n%s\n```\n" % json.dumps(advice, indent=2)
+    elif mode == "bad-quantity":
+        advice["containers"][0]["cpu_request"] = "lots"
+        text = json.dumps(advice)
+    if gem:
+        if mode == "safety":
+            return 200, gemini_answer(None, "SAFETY"), None, delay, 0
+        if mode == "max-tokens":
+            return 200, gemini_answer([{"text": text[:20]}], "MAX_TOKENS"), None, delay, 0
+        parts = [{"text": text}]
+        if mode == "thought":
+            wild = dict(advice, replicas=99)
+            parts = [{"text": json.dumps(wild), "thought": True},
+                     {"text": text[:10]}, {"text": text[10:]}]
+        return 200, gemini_answer(parts), None, delay, 0
+    if mode == "safety":
+        return 200, openai_answer(None, "content_filter"), None, delay, 0
+    if mode == "max-tokens":
+        return 200, openai_answer(text[:20], "length"), None, delay, 0
+    extra = {"reasoning_content": "maybe 99 replicas"} if mode == "thought" else {}
+    return 200, openai_answer(text, **extra), None, delay, 0
 
 
 class StubServer(ThreadingHTTPServer):
@@ -370,9 +540,14 @@ class LLMStub:
         return self._call("POST", "/_stub/script", list(entries))
 
     def requests(self, path="/askllm"):
-        """Received requests (all paths when ``path`` is None)."""
+        """Received requests (all paths when ``path`` is None; a path ending
+        in ``*`` matches by prefix)."""
         reqs = self._call("GET", "/_stub/requests")
-        return [r for r in reqs if path is None or r["path"].split("?")[0] == path]
+        def match(p):
+            p = p.split("?")[0]
+            return path is None or p == path or (path.endswith("*") and
+                                                 p.startswith(path[:-1]))
+        return [r for r in reqs if match(r["path"])]
 
     def clear_requests(self):
         self._call("DELETE", "/_stub/requests")
