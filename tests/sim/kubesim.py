@@ -486,6 +486,7 @@ class Res:
         self.builtin = builtin
         self.generation = generation
         self.versions = [version] + list(extra_versions)
+        self.printer = None     # a CRD's additionalPrinterColumns
 
     @property
     def qualified(self):
@@ -531,6 +532,14 @@ def default_resources():
             builtin=False, generation=True),
         Res("ipa.shafinhasnat.me", "v1alpha1", "ipas", "IPA",
             subresources=["status"], builtin=False, generation=True),
+        Res("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+            "CustomResourceDefinition", namespaced=False, short=["crd",
+                                                                 "crds"],
+            subresources=["status"], generation=True),
+        Res("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole",
+            namespaced=False),
+        Res("rbac.authorization.k8s.io", "v1", "clusterrolebindings",
+            "ClusterRoleBinding", namespaced=False),
     ]
 
 
@@ -1768,6 +1777,9 @@ def _col(name, typ="string", fmt="", desc="", priority=0):
             "priority": priority}
 
 
+NONE = object()     # a printer column without a value (null cell)
+
+
 def table_for(res, objs, rv):
     t = time.time()
     kind = res.kind
@@ -1856,6 +1868,23 @@ def table_for(res, objs, rv):
                     o.get("type", ""), o.get("reason", ""),
                     "%s/%s" % ((io.get("kind") or "").lower(),
                                io.get("name", "")), o.get("message", "")]
+    elif not res.builtin and res.printer:   # a CRD's printer columns
+        cols = [_col("Name", fmt="name", desc="Name must be unique within a "
+                     "namespace.")] + [
+            _col(c.get("name", ""), c.get("type", "string"),
+                 c.get("format", ""), c.get("description", ""),
+                 c.get("priority", 0)) for c in res.printer]
+
+        def row(o):
+            out = []
+            for c in res.printer:
+                v = o
+                for k in (c.get("jsonPath") or "").strip(".").split("."):
+                    v = v.get(k) if isinstance(v, dict) else None
+                if v is not None and c.get("type") == "date":
+                    v = human_duration(t - parse_rfc3339(v))
+                out.append(NONE if v is None else v)
+            return out
     elif not res.builtin:   # a CRD without additionalPrinterColumns
         cols = [_col("Name", fmt="name"), _col("Age", "date")]
 
@@ -1872,7 +1901,8 @@ def table_for(res, objs, rv):
         md = o.get("metadata") or {}
         age = human_duration(t - parse_rfc3339(
             md.get("creationTimestamp") or now_rfc3339()))
-        cells = [age if c is None else c for c in cells]
+        cells = [age if c is None else None if c is NONE else c
+                 for c in cells]
         if kind == "Event":
             cells = cells
         elif kind == "Pod" or kind != "Event":
@@ -2017,11 +2047,52 @@ class Cluster:
             self.objs[res_key].pop(key, None)
         else:
             self.objs[res_key][key] = obj
+            if res_key == ("apiextensions.k8s.io",
+                           "customresourcedefinitions"):
+                self._register_crd(obj)
         self.history.append((self.rv, etype, res_key, jcopy(obj)))
         while len(self.history) > self.history_max:
             self.compacted = self.history.popleft()[0]
         self.cond.notify_all()
         return obj
+
+    def _register_crd(self, crd):
+        """Serve (or update) the resource a CustomResourceDefinition
+        defines: names, scope, the status subresource and the printer
+        columns of its storage version.  No schema validation."""
+        sp = crd.get("spec") or {}
+        names = sp.get("names") or {}
+        group, plural = sp.get("group"), names.get("plural")
+        vers = [v for v in sp.get("versions") or [] if v.get("served", True)]
+        if not group or not plural or not names.get("kind") or not vers:
+            return
+        stor = next((v for v in vers if v.get("storage")), vers[0])
+        r = self.res_of(group, plural)
+        if r is None:
+            r = Res(group, stor["name"], plural, names["kind"],
+                    builtin=False, generation=True)
+            self.resources.append(r)
+        r.version = stor["name"]
+        r.versions = [stor["name"]] + [v["name"] for v in vers
+                                       if v is not stor]
+        r.kind = names["kind"]
+        r.namespaced = sp.get("scope", "Namespaced") == "Namespaced"
+        r.singular = names.get("singular") or r.kind.lower()
+        r.short = list(names.get("shortNames") or [])
+        r.categories = list(names.get("categories") or [])
+        r.subresources = ["status"] if "status" in (
+            stor.get("subresources") or {}) else []
+        r.printer = stor.get("additionalPrinterColumns") or None
+        crd["status"] = {
+            "acceptedNames": dict(names, listKind=names.get(
+                "listKind", names["kind"] + "List")),
+            "storedVersions": [stor["name"]],
+            "conditions": [{"type": t, "status": "True",
+                            "lastTransitionTime": now_rfc3339(),
+                            "reason": rs, "message": m} for t, rs, m in (
+                ("NamesAccepted", "NoConflicts", "no conflicts found"),
+                ("Established", "InitialNamesAccepted",
+                 "the initial names have been accepted"))]}
 
     def _new_meta(self, res, obj):
         md = obj["metadata"]
