@@ -13,7 +13,8 @@
 /* Gemini or an OpenAI-compatible server: the key, the prompt and the
  * container names for the call. */
 static int advise_llm(const struct ipad_config *cfg, const struct target *t,
-		      const struct observation *o, struct http_client *hc,
+		      const struct observation *o, const struct history *h,
+		      int64_t now_ms, struct http_client *hc,
 		      long timeout_ms, struct advice *out, char *err, size_t errlen)
 {
 	struct llm_call c = { .base_url = cfg->advisor_url, .model = cfg->advisor_model,
@@ -23,7 +24,7 @@ static int advise_llm(const struct ipad_config *cfg, const struct target *t,
 	char *key = NULL, *prompt = NULL;
 	int r;
 
-	if (!names || !(prompt = prompt_render(t, o)))
+	if (!names || !(prompt = prompt_render(t, o, h, now_ms)))
 		r = -ENOMEM;
 	else
 		r = llm_key_load(cfg, &key, err, errlen);
@@ -45,7 +46,8 @@ static int advise_llm(const struct ipad_config *cfg, const struct target *t,
 }
 
 int advisor_advise(const struct ipad_config *cfg, const struct target *t,
-		   const struct observation *o, struct http_client *hc,
+		   const struct observation *o, const struct history *h,
+		   int64_t now_ms, struct http_client *hc,
 		   long timeout_ms, struct advice *out, char *err, size_t errlen)
 {
 	const char *url;
@@ -63,7 +65,7 @@ int advisor_advise(const struct ipad_config *cfg, const struct target *t,
 				 "or url in [advisor]", t->source);
 			return -EINVAL;
 		}
-		prompt = prompt_render(t, o);
+		prompt = prompt_render(t, o, h, now_ms);
 		if (!prompt)
 			return -ENOMEM;
 		r = advisor_ipa_agent(hc, url, prompt, o->primary_container,
@@ -72,7 +74,7 @@ int advisor_advise(const struct ipad_config *cfg, const struct target *t,
 		return r;
 	case ADVISOR_GEMINI:
 	case ADVISOR_OPENAI:
-		return advise_llm(cfg, t, o, hc, timeout_ms, out, err, errlen);
+		return advise_llm(cfg, t, o, h, now_ms, hc, timeout_ms, out, err, errlen);
 	}
 	snprintf(err, errlen, "unknown advisor");
 	return -EINVAL;

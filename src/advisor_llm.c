@@ -28,7 +28,7 @@ const char *llm_instruction(void)
 	       "millicores like \"250m\", memory in Mi like \"256Mi\"; a request "
 	       "never above its limit. Only use container names from the user "
 	       "message; list a container only to change it. Stay within the "
-	       "allowed replicas.";
+	       "guardrails listed in the user message.";
 }
 
 static cJSON *typed(const char *type, bool gemini)

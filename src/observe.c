@@ -151,7 +151,7 @@ int observe_parse_deployment(const cJSON *dep, const char *container,
 			return -EBADMSG;
 		}
 		co->name = strdup(name);
-		co->cpu_cores = co->memory_bytes = NAN;
+		co->cpu_cores = co->memory_bytes = co->throttling = NAN;
 		o->container_count = ++i;
 		if (!co->name)
 			return -ENOMEM;
@@ -384,6 +384,24 @@ static void observe_metrics(const struct target *t, struct http_client *hc,
 			if (co && isfinite(v.samples[i].value) &&
 			    (isnan(co->memory_bytes) || v.samples[i].value > co->memory_bytes))
 				co->memory_bytes = v.samples[i].value;
+		}
+		prom_vector_free(&v);
+	}
+	free(q);
+	q = NULL;
+	/* CFS throttling: throttled periods over all periods, per container
+	 * (containers without a CPU limit have no series and stay unknown). */
+	if (asprintf(&q, "sum by (container) (increase(container_cpu_cfs_throttled_periods_total"
+		     "{namespace=%s, pod=~%s, container!=\"\", container!=\"POD\"}[%lds]))"
+		     " / sum by (container) (increase(container_cpu_cfs_periods_total"
+		     "{namespace=%s, pod=~%s, container!=\"\", container!=\"POD\"}[%lds]))",
+		     ns, re, window_s, ns, re, window_s) >= 0 &&
+	    query(hc, url, q, timeout_ms, &v, o) == 0) {
+		for (i = 0; i < v.count; i++) {
+			struct container_observation *co =
+				container_named(o, prom_label(&v.samples[i], "container"));
+			if (co && isfinite(v.samples[i].value))
+				co->throttling = v.samples[i].value;
 		}
 		prom_vector_free(&v);
 	}

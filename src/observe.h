@@ -27,6 +27,9 @@ struct container_observation {
 	int oom_kills;           /* pods whose last termination of it was
 				    OOMKilled (status.containerStatuses[]
 				    .lastState.terminated.reason) */
+	double throttling;       /* throttled CFS periods over all periods
+				    in the window, 0..1; NAN: unknown (no
+				    CPU limit, or no data) */
 };
 
 struct observation {
@@ -62,7 +65,8 @@ int observe_parse_deployment(const cJSON *deployment, const char *container,
 
 /* Observe target t: GET the Deployment, list its pods by the selector, then
  * query Prometheus (CPU and working set per container with container!=""
- * and namespace filters, rates over window_s seconds, the ingress request
+ * and namespace filters, rates over window_s seconds, CFS throttling per
+ * container over the same window, the ingress request
  * rate in both the `namespace`
  * and `exported_namespace` label shapes, node capacity). timeout_ms caps
  * each request. Returns 0, or a negative errno when the Deployment cannot

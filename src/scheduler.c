@@ -130,7 +130,7 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		snprintf(aerr, sizeof(aerr), "cycle deadline passed before the advisor was asked");
 	} else {
 		t0 = now_s();
-		advised = advisor_advise(s->cfg, t, &o, w->hc, timeout, &a,
+		advised = advisor_advise(s->cfg, t, &o, h, wall_ms(), w->hc, timeout, &a,
 					 aerr, sizeof(aerr)) == 0;
 		rec.advisor_latency_ms = (long)((now_s() - t0) * 1000.0);
 	}
