@@ -129,6 +129,9 @@ int observe_parse_deployment(const cJSON *dep, const char *container,
 	o->ready_replicas = int_or(path_get(dep, "status", "readyReplicas", NULL), 0);
 	o->available_replicas = int_or(path_get(dep, "status", "availableReplicas", NULL), 0);
 	rollout_state(dep, o);
+	if (string_or_null(path_get(dep, "metadata", "uid", NULL)) &&
+	    !(o->uid = strdup(string_or_null(path_get(dep, "metadata", "uid", NULL)))))
+		return -ENOMEM;
 
 	containers = path_get(dep, "spec", "template", "spec");
 	containers = cJSON_GetObjectItemCaseSensitive(containers, "containers");
@@ -520,5 +523,6 @@ void observation_free(struct observation *o)
 	free(o->rollout_reason);
 	free(o->metrics_missing);
 	free(o->metrics_error);
+	free(o->uid);
 	memset(o, 0, sizeof(*o));
 }

@@ -33,6 +33,8 @@ struct container_observation {
 };
 
 struct observation {
+	char *uid;                   /* the Deployment's metadata.uid (owned),
+					or NULL */
 	int32_t replicas;            /* spec.replicas */
 	int32_t status_replicas;     /* status.replicas */
 	int32_t updated_replicas;    /* status.updatedReplicas */

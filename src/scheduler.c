@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,11 @@
 #include "act.h"
 #include "advisor.h"
 #include "advisor_builtin.h"
+#include "events.h"
 #include "journal.h"
 #include "observe.h"
 #include "policy.h"
+#include "quantity.h"
 #include "scheduler.h"
 #include "state.h"
 
@@ -46,6 +49,7 @@ struct scheduler {
 	atomic_size_t changed, failures;
 	double deadline;   /* monotonic seconds */
 	struct history *histories; /* one per target, same index */
+	struct event_memory *event_mem; /* one per target: last warnings */
 };
 
 /* Wall clock in Unix ms: history times survive a restart. */
@@ -83,6 +87,81 @@ static int cluster_of(const struct scheduler *s, const struct target *t)
 		if (strcmp(s->clusters[i].name, t->cluster) == 0)
 			return i;
 	return -1;
+}
+
+/* One Event; a failure is logged, never more. */
+static void event(struct scheduler *s, struct worker *w, const struct target *t,
+		  struct kube_cluster *k, const struct observation *o,
+		  const char *type, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+static void event(struct scheduler *s, struct worker *w, const struct target *t,
+		  struct kube_cluster *k, const struct observation *o,
+		  const char *type, const char *reason, const char *fmt, ...)
+{
+	long timeout = budget_ms(s, k->request_timeout_ms);
+	char msg[1024], err[512];
+	va_list ap;
+
+	if (timeout < 1000)  /* the recording reserve: still a short call */
+		timeout = 1000;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (events_emit(t, k, w->hc, timeout, o->uid, type, reason, msg,
+			&s->event_mem[t - s->targets->items], err, sizeof(err)) < 0)
+		journal_lifecycle(4, "%s/%s: event %s not recorded: %s",
+				  t->namespace, t->deployment, reason, err);
+}
+
+/* The Events of one decision on the Deployment (never in dry-run). */
+static void tell(struct scheduler *s, struct worker *w, const struct target *t,
+		 struct kube_cluster *k, const struct decision_record *rec,
+		 const char *aerr, bool advised, enum outcome outcome)
+{
+	const struct observation *o = rec->observation;
+	const struct decision *d = rec->decision;
+	char why[2048];
+
+	if (s->dry_run || !k || !o)
+		return;
+	if (rec->advisor_latency_ms >= 0 && (!advised || rec->fallback))
+		event(s, w, t, k, o, "Warning", "AdvisorFailed", "%s%s", aerr,
+		      rec->fallback ? "; the builtin fallback advised" : "");
+	if (o->metrics_missing)
+		event(s, w, t, k, o, "Warning", "FailedGetMetrics", "missing metrics: %s%s%s",
+		      o->metrics_missing, o->metrics_error ? "; " : "",
+		      o->metrics_error ? o->metrics_error : "");
+	if (!d)
+		return;
+	if (outcome == OUTCOME_FAILED)
+		event(s, w, t, k, o, "Warning", "FailedRescale", "%s",
+		      rec->error ? rec->error : "applying the decision failed");
+	if (outcome != OUTCOME_APPLIED)
+		return;
+	snprintf(why, sizeof(why), "%s%s%s%s%s%s",
+		 rec->fallback ? "builtin fallback" : rec->advisor,
+		 " advice", rec->advice && rec->advice->rationale ? ": " : "",
+		 rec->advice && rec->advice->rationale ? rec->advice->rationale : "",
+		 d->reason[0] ? "; " : "", d->reason);
+	if (d->action == ACTION_SCALE || d->action == ACTION_SCALE_RESIZE)
+		event(s, w, t, k, o, "Normal", "SuccessfulRescale",
+		      "New size: %d; reason: %s", d->replicas_to, why);
+	if (d->action == ACTION_RESIZE || d->action == ACTION_SCALE_RESIZE) {
+		char q[4][QUANTITY_BUFSZ];
+		const struct resources *r = &d->resources_to;
+
+		quantity_format_millicores(r->cpu_request_m, q[0], sizeof(q[0]));
+		quantity_format_bytes(r->memory_request_b, q[1], sizeof(q[1]));
+		quantity_format_millicores(r->cpu_limit_m, q[2], sizeof(q[2]));
+		quantity_format_bytes(r->memory_limit_b, q[3], sizeof(q[3]));
+		event(s, w, t, k, o, "Normal", "SuccessfulResize",
+		      "New resources of container %s: requests cpu %s, memory %s; "
+		      "limits cpu %s, memory %s; reason: %s", d->container ? d->container : "?",
+		      r->cpu_request_m == RESOURCE_UNSET ? "none" : q[0],
+		      r->memory_request_b == RESOURCE_UNSET ? "none" : q[1],
+		      r->cpu_limit_m == RESOURCE_UNSET ? "none" : q[2],
+		      r->memory_limit_b == RESOURCE_UNSET ? "none" : q[3], why);
+	}
 }
 
 static void run_target(struct worker *w, const struct target *t, struct kube_cluster *k)
@@ -188,6 +267,7 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		atomic_fetch_add(&s->changed, 1);
 record:
 	journal_decision(&rec);
+	tell(s, w, t, k, &rec, aerr, advised, outcome);
 	priority = journal_decision_priority(&rec);
 	if (priority <= DECISION_PRIORITY_FAILURE)
 		atomic_fetch_add(&s->failures, 1);
@@ -274,12 +354,14 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 	s->pool = http_pool_new();
 	s->workers = calloc((size_t)s->worker_count, sizeof(*s->workers));
 	s->histories = calloc(targets->count + 1, sizeof(*s->histories));
+	s->event_mem = calloc(targets->count + 1, sizeof(*s->event_mem));
 	s->cluster_index = calloc(targets->count + 1, sizeof(*s->cluster_index));
 	s->claimed = calloc(targets->count + 1, sizeof(*s->claimed));
 	s->in_flight = calloc((size_t)cluster_count + 1, sizeof(*s->in_flight));
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
-	if (!s->pool || !s->workers || !s->cluster_index || !s->claimed || !s->in_flight)
+	if (!s->pool || !s->workers || !s->cluster_index || !s->claimed || !s->in_flight ||
+	    !s->event_mem)
 		goto nomem;
 	for (size_t t = 0; t < targets->count; t++)
 		s->cluster_index[t] = cluster_of(s, &targets->items[t]);
@@ -349,6 +431,7 @@ void scheduler_free(struct scheduler *s)
 		http_client_free(s->workers[i].hc);
 	free(s->workers);
 	free(s->histories);
+	free(s->event_mem);
 	free(s->cluster_index);
 	free(s->claimed);
 	free(s->in_flight);
