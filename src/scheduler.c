@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "act.h"
 #include "advisor.h"
 #include "advisor_builtin.h"
+#include "autoscalers.h"
 #include "events.h"
 #include "journal.h"
 #include "observe.h"
@@ -50,7 +52,31 @@ struct scheduler {
 	double deadline;   /* monotonic seconds */
 	struct history *histories; /* one per target, same index */
 	struct event_memory *event_mem; /* one per target: last warnings */
+	/* Other autoscalers, listed once per namespace per cycle. */
+	pthread_mutex_t as_lock;    /* guards what follows */
+	pthread_cond_t as_cond;     /* an entry became ready */
+	struct ns_autoscalers *as;
+	size_t as_count, as_cap;
 };
+
+struct ns_autoscalers {
+	int cluster;                /* index in clusters */
+	char *ns;
+	cJSON *hpa, *vpa;           /* the lists, or NULL: not known */
+	bool ready;                 /* listed (else a worker is listing) */
+};
+
+static void as_clear(struct scheduler *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->as_count; i++) {
+		free(s->as[i].ns);
+		cJSON_Delete(s->as[i].hpa);
+		cJSON_Delete(s->as[i].vpa);
+	}
+	s->as_count = 0;
+}
 
 /* Wall clock in Unix ms: history times survive a restart. */
 static int64_t wall_ms(void)
@@ -89,6 +115,94 @@ static int cluster_of(const struct scheduler *s, const struct target *t)
 	return -1;
 }
 
+/* The HPAs and VPAs of t's Deployment (the namespace is listed once per
+ * cycle; a list that fails is logged and counts as none). Returns 1 when
+ * ipad must hold t, with the sentence in why. */
+static int other_autoscalers(struct scheduler *s, struct worker *w, const struct target *t,
+			     struct kube_cluster *k, char *why, size_t len)
+{
+	int c = s->cluster_index[t - s->targets->items], v;
+	char names[2][512], err[512];
+	cJSON *l[2] = { NULL, NULL };
+	size_t i;
+	bool mine = false;
+
+	pthread_mutex_lock(&s->as_lock);
+	for (i = 0; i < s->as_count; i++)
+		if (s->as[i].cluster == c && strcmp(s->as[i].ns, t->namespace) == 0)
+			break;
+	if (i == s->as_count) {     /* this worker lists the namespace */
+		if (s->as_count == s->as_cap) {
+			size_t cap = s->as_cap ? s->as_cap * 2 : 8;
+			struct ns_autoscalers *n = realloc(s->as, cap * sizeof(*n));
+			if (n) {
+				s->as = n;
+				s->as_cap = cap;
+			}
+		}
+		mine = true;
+		if (s->as_count < s->as_cap && (s->as[i].ns = strdup(t->namespace))) {
+			s->as[i].cluster = c;
+			s->as[i].hpa = s->as[i].vpa = NULL;
+			s->as[i].ready = false;
+			s->as_count++;
+		} else {
+			i = SIZE_MAX;   /* out of memory: not shared */
+		}
+	}
+	pthread_mutex_unlock(&s->as_lock);
+	if (mine) {
+		for (v = 0; v < 2; v++) {
+			long timeout = budget_ms(s, k->request_timeout_ms);
+
+			if (timeout == 0)
+				break;
+			l[v] = autoscalers_list(k, w->hc, timeout, t->namespace, v, err, sizeof(err));
+			if (!l[v])
+				journal_lifecycle(4, "%s/%s: the %s of the namespace are not known: %s",
+						  t->namespace, t->deployment,
+						  v ? "VerticalPodAutoscalers"
+						  : "HorizontalPodAutoscalers", err);
+		}
+	}
+	pthread_mutex_lock(&s->as_lock);
+	if (mine && i != SIZE_MAX) {
+		s->as[i].hpa = l[0];
+		s->as[i].vpa = l[1];
+		s->as[i].ready = true;
+		l[0] = l[1] = NULL;
+		pthread_cond_broadcast(&s->as_cond);
+	}
+	while (i != SIZE_MAX && !s->as[i].ready)
+		pthread_cond_wait(&s->as_cond, &s->as_lock);
+	autoscalers_match(i != SIZE_MAX ? s->as[i].hpa : l[0], "scaleTargetRef",
+			  t->deployment, names[0], sizeof(names[0]));
+	autoscalers_match(i != SIZE_MAX ? s->as[i].vpa : l[1], "targetRef",
+			  t->deployment, names[1], sizeof(names[1]));
+	pthread_mutex_unlock(&s->as_lock);
+	cJSON_Delete(l[0]);
+	cJSON_Delete(l[1]);
+	return autoscalers_hold(t->guard.mode, names[0], names[1], why, len);
+}
+
+/* The decision when another autoscaler owns the Deployment: nothing
+ * changes, a warning. */
+static void hold_for(const struct observation *o, const char *why, struct decision *d)
+{
+	const struct container_observation *p = observation_primary(o);
+
+	memset(d, 0, sizeof(*d));
+	d->action = ACTION_HOLD;
+	d->priority = DECISION_PRIORITY_FAILURE;
+	d->replicas_from = d->replicas_to = o->replicas;
+	d->recommendation = -1;
+	if (p) {
+		d->container = p->name;
+		d->resources_from = d->resources_to = p->current;
+	}
+	snprintf(d->reason, sizeof(d->reason), "%s", why);
+}
+
 /* One Event; a failure is logged, never more. */
 static void event(struct scheduler *s, struct worker *w, const struct target *t,
 		  struct kube_cluster *k, const struct observation *o,
@@ -116,7 +230,8 @@ static void event(struct scheduler *s, struct worker *w, const struct target *t,
 /* The Events of one decision on the Deployment (never in dry-run). */
 static void tell(struct scheduler *s, struct worker *w, const struct target *t,
 		 struct kube_cluster *k, const struct decision_record *rec,
-		 const char *aerr, bool advised, enum outcome outcome)
+		 const char *aerr, bool advised, enum outcome outcome,
+		 const char *conflict)
 {
 	const struct observation *o = rec->observation;
 	const struct decision *d = rec->decision;
@@ -124,6 +239,8 @@ static void tell(struct scheduler *s, struct worker *w, const struct target *t,
 
 	if (s->dry_run || !k || !o)
 		return;
+	if (conflict[0])
+		event(s, w, t, k, o, "Warning", "ConflictingAutoscaler", "%s", conflict);
 	if (rec->advisor_latency_ms >= 0 && (!advised || rec->fallback))
 		event(s, w, t, k, o, "Warning", "AdvisorFailed", "%s%s", aerr,
 		      rec->fallback ? "; the builtin fallback advised" : "");
@@ -175,7 +292,7 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		.target = t, .advisor = advisor_type_name(s->cfg->advisor),
 		.advisor_latency_ms = -1, .dry_run = s->dry_run,
 	};
-	char err[1024], aerr[512], ferr[256], serr[512];
+	char err[1024], aerr[512], ferr[256], serr[512], conflict[700];
 	long timeout;
 	bool advised = false;
 	double t0;
@@ -183,7 +300,7 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 	int64_t now;
 	enum outcome outcome = OUTCOME_NOT_APPLIED;
 
-	err[0] = aerr[0] = '\0';
+	err[0] = aerr[0] = conflict[0] = '\0';
 	if (!k) {
 		snprintf(err, sizeof(err), "cluster \"%s\" is not configured", t->cluster);
 		rec.error = err;
@@ -201,6 +318,12 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		goto record;
 	}
 	rec.observation = &o;
+	if (other_autoscalers(s, w, t, k, conflict, sizeof(conflict))) {
+		hold_for(&o, conflict, &d);
+		rec.decision = &d;
+		now = wall_ms();
+		goto decided;
+	}
 
 	timeout = budget_ms(s, (long)s->cfg->advisor_timeout_ms);
 	if (*s->stop) {
@@ -239,6 +362,7 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		d.priority = DECISION_PRIORITY_FAILURE;
 	rec.decision = &d;
 
+decided:
 	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !s->dry_run &&
 	    !d.recommend_only) {
 		/* A stop request or a spent deadline abandons the decision whole. */
@@ -267,7 +391,7 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		atomic_fetch_add(&s->changed, 1);
 record:
 	journal_decision(&rec);
-	tell(s, w, t, k, &rec, aerr, advised, outcome);
+	tell(s, w, t, k, &rec, aerr, advised, outcome, conflict);
 	priority = journal_decision_priority(&rec);
 	if (priority <= DECISION_PRIORITY_FAILURE)
 		atomic_fetch_add(&s->failures, 1);
@@ -359,6 +483,8 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 	s->claimed = calloc(targets->count + 1, sizeof(*s->claimed));
 	s->in_flight = calloc((size_t)cluster_count + 1, sizeof(*s->in_flight));
 	pthread_mutex_init(&s->queue_lock, NULL);
+	pthread_mutex_init(&s->as_lock, NULL);
+	pthread_cond_init(&s->as_cond, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
 	if (!s->pool || !s->workers || !s->cluster_index || !s->claimed || !s->in_flight ||
 	    !s->event_mem)
@@ -393,6 +519,7 @@ void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats)
 	int i, started = 0;
 
 	memset(s->claimed, 0, s->targets->count * sizeof(*s->claimed));
+	as_clear(s);
 	s->first = 0;
 	atomic_store(&s->changed, 0);
 	atomic_store(&s->failures, 0);
@@ -432,6 +559,10 @@ void scheduler_free(struct scheduler *s)
 	free(s->workers);
 	free(s->histories);
 	free(s->event_mem);
+	as_clear(s);
+	free(s->as);
+	pthread_mutex_destroy(&s->as_lock);
+	pthread_cond_destroy(&s->as_cond);
 	free(s->cluster_index);
 	free(s->claimed);
 	free(s->in_flight);
