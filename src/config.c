@@ -312,10 +312,7 @@ static char *config_dir(const char *path)
 	if (!dir || dir[0] == '/')
 		return dir;
 	char cwd[4096];
-	char *abs = NULL;
-	if (getcwd(cwd, sizeof(cwd)) &&
-	    asprintf(&abs, "%s/%s", cwd, dir) < 0)
-		abs = NULL;
+	char *abs = getcwd(cwd, sizeof(cwd)) ? path_resolve(cwd, dir) : NULL;
 	free(dir);
 	return abs;
 }

@@ -11,6 +11,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "advisor_llm.h"
 #include "http.h"
 #include "ipa.h"
 #include "journal.h"
@@ -52,6 +53,22 @@ int setup_load(const char *path, bool strict, struct ipad_setup **out, struct di
 					     "its targets are held until it loads",
 					     cfg->path, name, err);
 		}
+	}
+	/* The advisor's API key, offline: a missing or too open file is said
+	 * now rather than in the first decision records. A systemd credential
+	 * can only be read under the unit ($CREDENTIALS_DIRECTORY). */
+	if (diag_errors(d) == 0 && (cfg->advisor_key_file ||
+				    (cfg->advisor_key_credential && getenv("CREDENTIALS_DIRECTORY")))) {
+		char *key = NULL;
+
+		if (llm_key_load(cfg, &key, err, sizeof(err)) < 0) {
+			if (strict)
+				diag_error(d, "%s: [advisor] %s", cfg->path, err);
+			else
+				diag_warning(d, "%s: [advisor] %s; until it is fixed the "
+					     "fallback decides", cfg->path, err);
+		}
+		llm_key_free(key);
 	}
 	if (diag_errors(d) > 0) {
 		setup_free(su);
