@@ -234,7 +234,8 @@ void journal_decision(const struct decision_record *r)
 	size_t used = 0;
 
 	if (r->advisor_latency_ms >= 0)
-		snprintf(adv, sizeof(adv), " (%s, %.1f s)", r->advisor,
+		snprintf(adv, sizeof(adv), " (%s%s, %.1f s)", r->advisor,
+			 r->fallback ? " failed, builtin fallback" : "",
 			 (double)r->advisor_latency_ms / 1000.0);
 	else
 		adv[0] = '\0';

@@ -403,6 +403,7 @@ def test_agent_failure_falls_back_to_builtin(sim, prometheus, llmstub, kubeconfi
     rec = only_record(decisions(res), "web")
     assert rec["PRIORITY"] == "4", rec
     assert rec.get("IPA_FALLBACK") == "builtin", rec
+    assert "(ipa-agent failed, builtin fallback, " in rec["MESSAGE"], rec
     assert "HTTP 500" in rec.get("IPA_ERROR", ""), rec
     assert rec.get("IPA_ADVICE", "").startswith("replicas="), rec
     assert 1 <= replicas_of(sim, ns, "web") <= 5
