@@ -62,19 +62,13 @@ int act_apply(const struct target *t, struct kube_cluster *k,
 	      struct http_client *hc, long timeout_ms,
 	      const struct decision *d, char *err, size_t errlen)
 {
-	char *ns = kube_escape_segment(t->namespace);
-	char *name = kube_escape_segment(t->deployment);
 	char *path = NULL, *body = NULL, msg[512];
 	int r = 0;
 
-	if (!ns || !name) {
-		r = -ENOMEM;
-		goto out;
-	}
 	if (d->action == ACTION_SCALE || d->action == ACTION_SCALE_RESIZE) {
-		if (asprintf(&path, "/apis/apps/v1/namespaces/%s/deployments/%s/scale",
-			     ns, name) < 0 ||
-		    asprintf(&body, "{\"spec\":{\"replicas\":%d}}", d->replicas_to) < 0) {
+		path = kube_path("/apis/apps/v1", t->namespace, "deployments",
+				 t->deployment, "scale");
+		if (!path || asprintf(&body, "{\"spec\":{\"replicas\":%d}}", d->replicas_to) < 0) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -90,8 +84,9 @@ int act_apply(const struct target *t, struct kube_cluster *k,
 	}
 	if (d->action == ACTION_RESIZE || d->action == ACTION_SCALE_RESIZE) {
 		body = act_resources_patch(d);
-		if (!body || asprintf(&path, "/apis/apps/v1/namespaces/%s/deployments/%s",
-				      ns, name) < 0) {
+		path = kube_path("/apis/apps/v1", t->namespace, "deployments",
+				 t->deployment, NULL);
+		if (!body || !path) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -105,8 +100,6 @@ int act_apply(const struct target *t, struct kube_cluster *k,
 out:
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
-	free(ns);
-	free(name);
 	free(path);
 	free(body);
 	return r;

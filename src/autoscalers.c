@@ -58,16 +58,15 @@ cJSON *autoscalers_list(struct kube_cluster *k, struct http_client *hc,
 			long timeout_ms, const char *ns, int vpa,
 			char *err, size_t errlen)
 {
-	char *e = kube_escape_segment(ns), *path = NULL;
+	char *path = vpa ? kube_path("/apis/autoscaling.k8s.io/v1", ns,
+				     "verticalpodautoscalers", NULL, NULL)
+			 : kube_path("/apis/autoscaling/v2", ns,
+				     "horizontalpodautoscalers", NULL, NULL);
 	struct kube_result res = { 0 };
 	cJSON *list = NULL;
 	int r;
 
-	if (!e || asprintf(&path, vpa ? "/apis/autoscaling.k8s.io/v1/namespaces/%s/"
-			   "verticalpodautoscalers"
-			   : "/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers",
-			   e) < 0) {
-		free(e);
+	if (!path) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -79,7 +78,6 @@ cJSON *autoscalers_list(struct kube_cluster *k, struct http_client *hc,
 		list = cJSON_CreateObject();
 	}
 	kube_result_free(&res);
-	free(e);
 	free(path);
 	return list;
 }

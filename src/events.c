@@ -92,20 +92,16 @@ static int aggregate(const struct target *t, struct kube_cluster *k,
 		     struct http_client *hc, long timeout_ms,
 		     struct event_memory_slot *s, int64_t at_ns, char *err, size_t errlen)
 {
-	char ts[32], *ns = kube_escape_segment(t->namespace);
-	char *name = kube_escape_segment(s->name), *path = NULL, *body = NULL;
+	char ts[32], *path = kube_path("/api/v1", t->namespace, "events", s->name, NULL);
+	char *body = NULL;
 	int r = -ENOMEM;
 
 	rfc3339(at_ns, ts, sizeof(ts));
-	if (ns && name &&
-	    asprintf(&path, "/api/v1/namespaces/%s/events/%s", ns, name) >= 0 &&
-	    asprintf(&body, "{\"count\":%d,\"lastTimestamp\":\"%s\"}", s->count + 1, ts) >= 0)
+	if (path && asprintf(&body, "{\"count\":%d,\"lastTimestamp\":\"%s\"}", s->count + 1, ts) >= 0)
 		r = kube_request(k, hc, "PATCH", path, "application/merge-patch+json",
 				 body, timeout_ms, NULL, err, errlen);
 	else
 		snprintf(err, errlen, "out of memory");
-	free(ns);
-	free(name);
 	free(path);
 	free(body);
 	return r;
@@ -118,7 +114,7 @@ int events_emit(const struct target *t, struct kube_cluster *k,
 {
 	int64_t at = now_ns();
 	struct event_memory_slot *s = NULL;
-	char host[256], name[320], *body = NULL, *ns = NULL, *path = NULL;
+	char host[256], name[320], *body = NULL, *path = NULL;
 	int r;
 
 	if (strcmp(type, "Warning") == 0)
@@ -139,8 +135,8 @@ int events_emit(const struct target *t, struct kube_cluster *k,
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
 	body = events_object(t, uid, type, reason, message, at, host, name, sizeof(name));
-	ns = kube_escape_segment(t->namespace);
-	if (!body || !ns || asprintf(&path, "/api/v1/namespaces/%s/events", ns) < 0) {
+	path = kube_path("/api/v1", t->namespace, "events", NULL, NULL);
+	if (!body || !path) {
 		snprintf(err, errlen, "out of memory");
 		r = -ENOMEM;
 		goto out;
@@ -155,7 +151,6 @@ int events_emit(const struct target *t, struct kube_cluster *k,
 	}
 out:
 	free(body);
-	free(ns);
 	free(path);
 	return r;
 }

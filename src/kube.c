@@ -631,3 +631,20 @@ char *kube_escape_segment(const char *s)
 	}
 	return http_escape(s);
 }
+
+char *kube_path(const char *group_version, const char *ns, const char *plural,
+		const char *name, const char *subresource)
+{
+	char *ens = kube_escape_segment(ns);
+	char *ename = name ? kube_escape_segment(name) : NULL;
+	char *path = NULL;
+
+	if (ens && (!name || ename) &&
+	    asprintf(&path, "%s/namespaces/%s/%s%s%s%s%s", group_version, ens, plural,
+		     ename ? "/" : "", ename ? ename : "",
+		     subresource ? "/" : "", subresource ? subresource : "") < 0)
+		path = NULL;
+	free(ens);
+	free(ename);
+	return path;
+}

@@ -110,4 +110,13 @@ void kube_result_free(struct kube_result *r);
  * "." and ".." which would change the path, or NULL on allocation error. */
 char *kube_escape_segment(const char *s);
 
+/* The REST path of a namespaced object or collection, namespace and name
+ * escaped with kube_escape_segment():
+ *   kube_path("/apis/apps/v1", "shop", "deployments", "web", "scale")
+ *   → "/apis/apps/v1/namespaces/shop/deployments/web/scale"
+ * name and subresource may be NULL (the collection). malloc'ed, or NULL on
+ * allocation failure or a name kube_escape_segment() refuses. */
+char *kube_path(const char *group_version, const char *ns, const char *plural,
+		const char *name, const char *subresource);
+
 #endif

@@ -266,7 +266,7 @@ static int pod_regex(const struct target *t, const cJSON *dep,
 		     char *err, size_t errlen)
 {
 	struct kube_result res = { 0 };
-	char *sel = selector_string(dep), *esel, *ens, *path;
+	char *sel = selector_string(dep), *esel, *pods, *path;
 	const cJSON *item;
 	size_t cap = 1, len = 0;
 	int r;
@@ -277,17 +277,16 @@ static int pod_regex(const struct target *t, const cJSON *dep,
 			 t->namespace, t->deployment);
 		return -EBADMSG;
 	}
-	esel = kube_escape_segment(sel);
-	ens = kube_escape_segment(t->namespace);
+	esel = http_escape(sel);
+	pods = kube_path("/api/v1", t->namespace, "pods", NULL, NULL);
 	free(sel);
-	if (!esel || !ens || asprintf(&path, "/api/v1/namespaces/%s/pods?labelSelector=%s",
-				      ens, esel) < 0) {
+	if (!esel || !pods || asprintf(&path, "%s?labelSelector=%s", pods, esel) < 0) {
 		free(esel);
-		free(ens);
+		free(pods);
 		return -ENOMEM;
 	}
 	free(esel);
-	free(ens);
+	free(pods);
 	r = kube_request(k, hc, "GET", path, NULL, NULL, timeout_ms, &res, err, errlen);
 	free(path);
 	if (r < 0) {
@@ -452,20 +451,14 @@ int observe_target(const struct target *t, struct kube_cluster *k,
 		   struct observation *o, char *err, size_t errlen)
 {
 	struct kube_result res = { 0 };
-	char *ns = kube_escape_segment(t->namespace);
-	char *name = kube_escape_segment(t->deployment);
-	char *path = NULL, *pods = NULL, msg[512];
+	char *path = kube_path("/apis/apps/v1", t->namespace, "deployments",
+			       t->deployment, NULL);
+	char *pods = NULL, msg[512];
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (!ns || !name || asprintf(&path, "/apis/apps/v1/namespaces/%s/deployments/%s",
-				     ns, name) < 0) {
-		free(ns);
-		free(name);
+	if (!path)
 		return -ENOMEM;
-	}
-	free(ns);
-	free(name);
 	r = kube_request(k, hc, "GET", path, NULL, NULL, timeout_ms, &res, err, errlen);
 	free(path);
 	if (r < 0)
