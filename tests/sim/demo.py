@@ -216,8 +216,9 @@ def main():
         p.wait(timeout=20)
         printer.join(timeout=5)
         final = sim.deployment("shop", "web")["spec"]["replicas"]
-        print("demo: done: %d scale-ups, %d scale-downs; shop/web now has %d replicas"
-              % (ups, downs, final), flush=True)
+        print("demo: done: %d scale-up%s, %d scale-down%s; shop/web now has %d replica%s"
+              % (ups, "" if ups == 1 else "s", downs, "" if downs == 1 else "s",
+                 final, "" if final == 1 else "s"), flush=True)
         return 0 if ups and downs else 1
     except KeyboardInterrupt:
         print("\ndemo: interrupted, stopping", flush=True)
