@@ -164,13 +164,41 @@ def test_slow_cluster_does_not_delay_the_others(three, run_ipad, llmstub, decisi
     assert took < 12, "the cycle took %.1f s\n%r" % (took, res)
 
 
+def exec_plugin_kubeconfig(sim, tmp_path):
+    """(kubeconfig, plugin dir): insecure-skip-tls-verify and an exec plugin
+    (tests/e2e/plugins/fake-credential-plugin, v1) that hands out the
+    simulator's current token (a symlink to its state dir's token file)."""
+    import yaml
+    home = tmp_path / "plugin-c"
+    home.mkdir()
+    os.symlink(os.path.join(sim.state_dir, "token"), str(home / "token"))
+    plugin = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins",
+                          "fake-credential-plugin")
+    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+           "clusters": [{"name": "c", "cluster": {"server": sim.api_url,
+                                                  "insecure-skip-tls-verify": True}}],
+           "users": [{"name": "c-plugin", "user": {"exec": {
+               "apiVersion": "client.authentication.k8s.io/v1", "command": plugin,
+               "args": ["token"], "interactiveMode": "Never",
+               "env": [{"name": "PLUGIN_DIR", "value": str(home)}]}}}],
+           "contexts": [{"name": "c", "context": {"cluster": "c", "user": "c-plugin"}}]}
+    kc = tmp_path / "c-exec.yaml"
+    kc.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return str(kc), home
+
+
 def test_three_clusters_one_stopped_and_restarted(three, start_ipad, llmstub, decisions,
-                                                  lifecycle):
+                                                  lifecycle, tmp_path):
     sims, prom = three
     for _, ns in sims.values():
         wait_metrics(prom, ns)
     llmstub.mode("fixed", text={"replicas": 3})
-    dm = start_ipad(three_cluster_conf(sims, prom), three_cluster_files(sims, prom, llmstub.url))
+    # c authenticates with an exec credential plugin: after the restart its
+    # token is refused (401) and the plugin runs again for the new one
+    kc_c, plugin_home = exec_plugin_kubeconfig(sims["c"][0], tmp_path)
+    conf = three_cluster_conf(sims, prom).replace(sims["c"][0].kubeconfig("insecure"), kc_c)
+    assert kc_c in conf
+    dm = start_ipad(conf, three_cluster_files(sims, prom, llmstub.url))
     lifecycle(dm, 1, timeout=15)
     for name, (sim, ns) in sims.items():
         assert wait_replicas(sim, ns, 3, 30), "cluster %s: replicas %s\n%s" % (
@@ -206,4 +234,7 @@ def test_three_clusters_one_stopped_and_restarted(three, start_ipad, llmstub, de
     for name in ("a", "b"):
         sim, ns = sims[name]
         assert replicas(sim, ns) == 4
+    runs = (plugin_home / "runs").read_text().split()
+    assert len(runs) >= 2, runs
+    assert c.token not in dm.stderr()
     assert dm.stop() == 0, dm.stderr()[-4000:]
