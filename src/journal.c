@@ -348,6 +348,8 @@ void journal_decision(const struct decision_record *r)
 			field(&rec, "IPA_REQUEST_RATE", "%.2f", o->request_rate);
 		if (o->metrics_missing)
 			field(&rec, "IPA_METRICS_MISSING", "%s", o->metrics_missing);
+		if (o->metrics_error)
+			field(&rec, "IPA_METRICS_ERROR", "%s", o->metrics_error);
 	}
 	if (r->error)
 		field(&rec, "IPA_ERROR", "%s", r->error);

@@ -470,6 +470,10 @@ def test_missing_metrics_never_scale_down(sim, prometheus, empty_prometheus, dea
                                             "MESSAGE"))
     assert re.search(r"metric", why, re.I), rec
     assert "IPA_CPU_UTILIZATION" not in rec, rec
+    if prom == "down":  # the record names the Prometheus that failed
+        assert rec.get("IPA_METRICS_ERROR", "").startswith("Prometheus %s: " % url), rec
+    else:  # an empty answer is no data, not an error
+        assert "IPA_METRICS_ERROR" not in rec, rec
 
 
 # -- records without a journal: stderr, logfmt and JSON ---------------------------------------------------
