@@ -89,6 +89,15 @@ static const struct key keys[] = {
 	  log_target_names },
 	{ SEC_IPAD, "log-format", V_ENUM, IPAD(log_format), 0, 0, false, false,
 	  log_format_names },
+	{ SEC_IPAD, "leader-election", V_BOOL, IPAD(leader_election), 0, 0, false,
+	  false, NULL },
+	{ SEC_IPAD, "lease-namespace", V_STRING, IPAD(lease_namespace), 0, 0, false,
+	  false, NULL },
+	{ SEC_IPAD, "lease-name", V_STRING, IPAD(lease_name), 0, 0, false, false,
+	  NULL },
+	{ SEC_IPAD, "lease-duration", V_DURATION, IPAD(lease_duration_ms), 5000,
+	  300000, false, false, NULL },
+	{ SEC_IPAD, "identity", V_STRING, IPAD(identity), 0, 0, false, false, NULL },
 	{ SEC_DEFAULTS, "min-replicas", V_INT, IPAD(min_replicas), 0, 100000,
 	  false, false, NULL },
 	{ SEC_DEFAULTS, "max-replicas", V_INT, IPAD(max_replicas), 1, 100000,
@@ -157,6 +166,10 @@ static const struct key keys[] = {
 	{ SEC_CLUSTER, "default", V_BOOL, CLUSTER(is_default), 0, 0,
 	  false, false, NULL },
 	{ SEC_CLUSTER, "concurrency", V_INT, CLUSTER(concurrency), 1, 256,
+	  false, false, NULL },
+	{ SEC_CLUSTER, "watch-ipas", V_BOOL, CLUSTER(watch_ipas), 0, 0,
+	  false, false, NULL },
+	{ SEC_CLUSTER, "ipa-namespaces", V_STRING, CLUSTER(ipa_namespaces), 0, 0,
 	  false, false, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -843,11 +856,11 @@ static void check_whole(struct state *st)
 	const struct cluster_config *def = config_default_cluster(cfg);
 	for (int i = 0; i < cfg->cluster_count; i++) {
 		struct cluster_config *c = &cfg->clusters[i];
-		if (!c->targets && c != def)
+		if (!c->targets && c != def && !c->watch_ipas)
 			problem(st, c->line, "[cluster %s] targets: is required: with "
 				"several clusters, give each its IPA files (a directory, "
-				"file or glob), or make it the one with default = true, "
-				"which reads [ipad] targets", c->name);
+				"file or glob) or watch-ipas = true, or make it the one "
+				"with default = true, which reads [ipad] targets", c->name);
 		if (c->concurrency == 0)
 			c->concurrency = (cfg->concurrency + cfg->cluster_count - 1) /
 					 cfg->cluster_count;
@@ -919,8 +932,12 @@ int config_defaults(struct ipad_config *cfg)
 		.advisor_timeout_ms = 20000,
 		.target_cpu_utilization = 70,
 		.tolerance = 0.1,
+		.lease_namespace = strdup("kube-system"),
+		.lease_name = strdup("ipad"),
+		.lease_duration_ms = 15000,
 	};
-	return cfg->state_directory && cfg->targets ? 0 : -ENOMEM;
+	return cfg->state_directory && cfg->targets && cfg->lease_namespace &&
+	       cfg->lease_name ? 0 : -ENOMEM;
 }
 
 const struct cluster_config *config_default_cluster(const struct ipad_config *cfg)
@@ -939,6 +956,7 @@ void config_free(struct ipad_config *cfg)
 		free(cfg->clusters[i].kubeconfig);
 		free(cfg->clusters[i].context);
 		free(cfg->clusters[i].prometheus);
+		free(cfg->clusters[i].ipa_namespaces);
 	}
 	free(cfg->clusters);
 	free(cfg->path);
@@ -948,6 +966,9 @@ void config_free(struct ipad_config *cfg)
 	free(cfg->advisor_model);
 	free(cfg->advisor_key_file);
 	free(cfg->advisor_key_credential);
+	free(cfg->lease_namespace);
+	free(cfg->lease_name);
+	free(cfg->identity);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -94,6 +94,10 @@ struct cluster_config {
 	int concurrency;       /* targets of this cluster at once; default
 				  [ipad] concurrency / number of clusters,
 				  rounded up */
+	bool watch_ipas;       /* list+watch the cluster's IPA custom
+				  resources (informer.h); default false */
+	char *ipa_namespaces;  /* namespaces to watch them in, separated by
+				  blanks or commas; NULL: all namespaces */
 	int line;              /* of its section header */
 };
 
@@ -107,6 +111,12 @@ struct ipad_config {
 	char *targets;              /* default SYSCONFDIR "/ipad/ipa.d" */
 	enum log_target log_target; /* default auto */
 	enum log_format log_format; /* default logfmt */
+	bool leader_election;       /* a Lease per cluster decides which ipad
+				       acts (lease.h); default false */
+	char *lease_namespace;      /* default "kube-system" */
+	char *lease_name;           /* default "ipad" */
+	int64_t lease_duration_ms;  /* default 15000, range 5 s .. 5 min */
+	char *identity;             /* holderIdentity; NULL: the host name */
 
 	int min_replicas;           /* default 1, range 0..100000 */
 	int max_replicas;           /* default 10, >= max(1, min_replicas) */

@@ -25,6 +25,9 @@ void target_free(struct target *t)
 	free(t->container);
 	free(t->prometheus_uri);
 	free(t->llm_agent);
+	free(t->ipa_namespace);
+	free(t->ipa_uid);
+	free(t->refused);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -3,6 +3,7 @@
 #ifndef IPAD_TARGET_H
 #define IPAD_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "guardrails.h"
@@ -23,6 +24,17 @@ struct target {
 	int min_replicas;      /* >= 0 */
 	int max_replicas;      /* >= max(min_replicas, 1) */
 	struct guardrails guard; /* [defaults] with the item's overrides */
+	/* Where the IPA object lives when it is a custom resource watched in
+	 * the cluster (informer.h); NULL/0 for a target from a file. */
+	char *ipa_namespace;   /* the IPA object's metadata.namespace */
+	char *ipa_uid;         /* its metadata.uid, or NULL */
+	long long ipa_generation; /* its metadata.generation, >= 1 */
+	int ipa_item;          /* index of the item in spec.metadata.ipaGroup */
+	bool paused;           /* the IPA object carries the annotation
+				  ipa.shafinhasnat.me/paused: "true" */
+	char *refused;         /* non-NULL: another IPA claimed the same
+				  Deployment first; this claim is refused,
+				  the sentence says by whom (registry.h) */
 };
 
 struct target_list {

@@ -153,7 +153,7 @@ static void test_errors(void **state)
 	static const char *const want[] = {
 		DATA "errors.conf:2: interval: belongs in the [ipad] section, but comes before any section header",
 		DATA "errors.conf:4: [ipad] interval: \"5 minutes\" is not a duration; use 90, 90s or 5m",
-		DATA "errors.conf:5: [ipad] intervall: unknown key; did you mean interval? (valid in [ipad]: interval, metrics-window, state-directory, dry-run, concurrency, targets, log-target, log-format)",
+		DATA "errors.conf:5: [ipad] intervall: unknown key; did you mean interval? (valid in [ipad]: interval, metrics-window, state-directory, dry-run, concurrency, targets, log-target, log-format, leader-election, lease-namespace, lease-name, lease-duration, identity)",
 		DATA "errors.conf:6: [ipad] concurrency: \"0\" is out of range; use a value from 1 to 256",
 		DATA "errors.conf:7: [ipad] concurrency: is set twice (also on line 6); keep one",
 		DATA "errors.conf:8: [ipad] dry-run: \"maybe\" is not a boolean; use true or false (or yes/no, on/off, 1/0)",
@@ -668,8 +668,8 @@ static void test_clusters(void **state)
 		 "/etc/ipad/kubeconfig\"", path);
 	snprintf(w[3], sizeof(w[3]), "%s:4: [cluster b] targets: is required: with "
 		 "several clusters, give each its IPA files (a directory, file or "
-		 "glob), or make it the one with default = true, which reads [ipad] "
-		 "targets", path);
+		 "glob) or watch-ipas = true, or make it the one with default = true, "
+		 "which reads [ipad] targets", path);
 	const char *const bad[] = { w[0], w[1], w[2], w[3], NULL };
 	/* b is not the default: a was first; c has no targets either */
 	assert_int_equal(l.d.count, 5);
