@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include <cjson/cJSON.h>
+
 #include "quantity.h"
 
 #define IPA_MAX_DEPTH 64
@@ -63,19 +65,30 @@ struct loader {
 	size_t len;
 	struct diag *d;
 	size_t nodes;          /* of the current document */
+	bool object;           /* an object from the API (JSON), not a file */
 };
+
+/* "PATH:LINE:COL" into buf; "PATH" alone for an object from the API
+ * (line 0: JSON has no positions worth showing). */
+static const char *position(char *buf, size_t len, const char *path, int line, int col)
+{
+	if (line > 0)
+		snprintf(buf, len, "%s:%d:%d", path, line, col);
+	else
+		snprintf(buf, len, "%s", path);
+	return buf;
+}
 
 static void located(struct diag *d, bool warning, const char *path, int line,
 		    int col, const char *field, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[1024], where[1100];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	position(where, sizeof(where), path, line, col);
 	if (warning)
-		diag_warning(d, "%s:%d:%d: %s%s%s", path, line, col, field,
-			     *field ? ": " : "", msg);
+		diag_warning(d, "%s: %s%s%s", where, field, *field ? ": " : "", msg);
 	else
-		diag_error(d, "%s:%d:%d: %s%s%s", path, line, col, field,
-			   *field ? ": " : "", msg);
+		diag_error(d, "%s: %s%s%s", where, field, *field ? ": " : "", msg);
 }
 
 static void load_error(struct loader *ld, int line, int col, const char *fmt, ...)
@@ -218,6 +231,58 @@ static int build(struct loader *ld, yaml_event_t *ev, int depth, struct node *n)
 	}
 }
 
+/* The node of a JSON value (an object from the API). Numbers, booleans
+ * and null become plain scalars, strings quoted ones, as YAML would read
+ * the same text. Positions are 0 (none). Returns 0, -EINVAL (reported:
+ * too deep or too many values) or -ENOMEM. */
+static int from_json(struct loader *ld, const cJSON *j, int depth, struct node *n)
+{
+	*n = (struct node){ 0 };
+	if (++ld->nodes > IPA_MAX_NODES || depth > IPA_MAX_DEPTH) {
+		load_error(ld, 0, 0, "an object with more than %d values or deeper "
+			   "than %d levels is not an IPA object", IPA_MAX_NODES,
+			   IPA_MAX_DEPTH);
+		return -EINVAL;
+	}
+	if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
+		size_t count = 0, k = 0;
+		const cJSON *c;
+		n->type = cJSON_IsObject(j) ? N_MAP : N_SEQ;
+		cJSON_ArrayForEach(c, j)
+			count += n->type == N_MAP ? 2 : 1;
+		if (count && !(n->kids = calloc(count, sizeof(*n->kids))))
+			return -ENOMEM;
+		cJSON_ArrayForEach(c, j) {
+			int rc;
+			if (n->type == N_MAP) {
+				struct node *key = &n->kids[k++];
+				n->count = k;
+				key->type = N_SCALAR;
+				if (!(key->value = strdup(c->string ? c->string : "")))
+					return -ENOMEM;
+				key->len = strlen(key->value);
+			}
+			rc = from_json(ld, c, depth + 1, &n->kids[k++]);
+			n->count = k;
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	char num[64];
+	const char *text = num;
+	n->type = N_SCALAR;
+	n->plain = !cJSON_IsString(j);
+	if (cJSON_IsString(j))
+		text = j->valuestring;
+	else if (cJSON_IsNumber(j))
+		snprintf(num, sizeof(num), "%.17g", j->valuedouble);
+	else
+		text = cJSON_IsTrue(j) ? "true" : cJSON_IsFalse(j) ? "false" : "null";
+	n->len = strlen(text);
+	return (n->value = strdup(text)) ? 0 : -ENOMEM;
+}
+
 /* ---- checking a document against the IPA schema ----------------------- */
 
 /* One document being checked. */
@@ -237,9 +302,11 @@ static void doc_report(struct doc *doc, bool warning, const struct node *at,
 static void doc_report(struct doc *doc, bool warning, const struct node *at,
 		       const char *field, const char *fmt, ...)
 {
+	char where[1100];
 	if (doc->problems++ == IPA_MAX_PROBLEMS)
-		diag_error(doc->ld->d, "%s:%d:%d: too many problems in this document; "
-			   "not listing more", doc->ld->path, at->line, at->col);
+		diag_error(doc->ld->d, "%s: too many problems in this document; "
+			   "not listing more", position(where, sizeof(where),
+							doc->ld->path, at->line, at->col));
 	if (doc->problems > IPA_MAX_PROBLEMS)
 		return;
 	va_list ap;
@@ -481,8 +548,10 @@ static char *dup_or_null(struct doc *doc, const char *s)
  * document's; NULL when it is new. */
 static const struct target *duplicate(const struct doc *doc, const struct target *t)
 {
-	const struct target_list *lists[] = { doc->out, &doc->targets };
-	for (size_t l = 0; l < 2; l++) {
+	const struct target_list *lists[] = { &doc->targets, doc->out };
+	/* Objects from the API are checked against other claimants by the
+	 * registry, not here. */
+	for (size_t l = 0; l < (doc->ld->object ? 1u : 2u); l++) {
 		for (size_t i = 0; i < lists[l]->count; i++) {
 			const struct target *o = &lists[l]->items[i];
 			if (strcmp(o->cluster, t->cluster) == 0 &&
@@ -646,10 +715,14 @@ struct shared {
 	const char *ipa_name;
 	const char *prometheus;
 	const char *llm_agent;
+	const char *ipa_namespace;   /* objects from the API only */
+	const char *ipa_uid;
+	long long ipa_generation;
+	bool paused;
 };
 
 static void check_item(struct doc *doc, const struct node *item, const char *path,
-		       const struct shared *sh)
+		       int index, const struct shared *sh)
 {
 	static const char *const item_keys[] = { "deployment", "namespace",
 		"ingress", "container", "minReplicas", "maxReplicas", "mode",
@@ -692,8 +765,11 @@ static void check_item(struct doc *doc, const struct node *item, const char *pat
 		return;
 
 	char source[4096];
-	snprintf(source, sizeof(source), "%s:%d:%d", doc->ld->path, item->line,
-		 item->col);
+	if (item->line > 0)
+		snprintf(source, sizeof(source), "%s:%d:%d", doc->ld->path, item->line,
+			 item->col);
+	else
+		snprintf(source, sizeof(source), "%s: %s", doc->ld->path, path);
 	struct target t = {
 		.source = dup_or_null(doc, source),
 		.cluster = dup_or_null(doc, cluster->name),
@@ -707,6 +783,11 @@ static void check_item(struct doc *doc, const struct node *item, const char *pat
 		.min_replicas = min,
 		.max_replicas = max,
 		.guard = guard,
+		.ipa_namespace = dup_or_null(doc, sh->ipa_namespace),
+		.ipa_uid = dup_or_null(doc, sh->ipa_uid),
+		.ipa_generation = sh->ipa_generation,
+		.ipa_item = index,
+		.paused = sh->paused,
 	};
 	if (doc->oom) {
 		target_free(&t);
@@ -720,6 +801,15 @@ static void check_item(struct doc *doc, const struct node *item, const char *pat
 	else if (target_list_append(&doc->targets, &t) < 0)
 		doc->oom = true;
 	target_free(&t); /* nothing left to free when it was appended */
+}
+
+/* Whether metadata has the annotation IPA_PAUSED_ANNOTATION: "true". */
+static bool paused_annotation(const struct node *metadata)
+{
+	const struct node *a = metadata && metadata->type == N_MAP
+		? get(metadata, "annotations") : NULL;
+	const struct node *v = a && a->type == N_MAP ? get(a, IPA_PAUSED_ANNOTATION) : NULL;
+	return v && v->type == N_SCALAR && strcmp(v->value, "true") == 0;
 }
 
 /* One IPA object (a whole document, or an item of a List). */
@@ -811,7 +901,18 @@ static void check_ipa(struct doc *doc, const struct node *obj, const char *path)
 		.ipa_name = name,
 		.prometheus = prometheus ? prometheus : cluster->prometheus,
 		.llm_agent = cfg->advisor_url ? cfg->advisor_url : agent,
+		.paused = paused_annotation(metadata),
 	};
+	if (doc->ld->object && metadata) {
+		const struct node *n;
+		sh.ipa_namespace = (n = get(metadata, "namespace")) && n->type == N_SCALAR
+			? n->value : "default";
+		sh.ipa_uid = (n = get(metadata, "uid")) && n->type == N_SCALAR ? n->value : NULL;
+		sh.ipa_generation = (n = get(metadata, "generation")) && n->type == N_SCALAR
+			? strtoll(n->value, NULL, 10) : 1;
+		if (sh.ipa_generation < 1)
+			sh.ipa_generation = 1;
+	}
 	const struct node *group = get(sm, "ipaGroup");
 	if (!group || is_null(group))
 		doc_error(doc, group ? group : sm, gpath, "is required: a list of "
@@ -825,7 +926,7 @@ static void check_ipa(struct doc *doc, const struct node *obj, const char *path)
 		for (size_t i = 0; i < group->count; i++) {
 			char ipath[512];
 			path_printf(ipath, sizeof(ipath), "%s[%zu]", gpath, i);
-			check_item(doc, &group->kids[i], ipath, &sh);
+			check_item(doc, &group->kids[i], ipath, (int)i, &sh);
 		}
 	}
 	free(prometheus);
@@ -1151,4 +1252,43 @@ int ipa_load_targets(const struct ipad_config *cfg, struct target_list *out,
 			rc = crc;
 	}
 	return rc;
+}
+
+int ipa_load_object(const char *json, const struct ipad_config *cfg,
+		    const struct cluster_config *cluster, struct target_list *out,
+		    struct diag *d)
+{
+	size_t errors = diag_errors(d);
+	cJSON *obj = cJSON_Parse(json);
+	char where[1024];
+	int rc;
+
+	if (!obj) {
+		diag_error(d, "cluster %s: an IPA object from the API server is not JSON",
+			   cluster->name);
+		return -EINVAL;
+	}
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const char *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "namespace"));
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "name"));
+	snprintf(where, sizeof(where), "cluster %s: IPA %s/%s", cluster->name,
+		 ns ? ns : "?", name ? name : "?");
+	struct loader ld = { .path = where, .cluster = cluster, .d = d, .object = true };
+	struct node root;
+	rc = from_json(&ld, obj, 1, &root);
+	cJSON_Delete(obj);
+	if (rc == 0) {
+		struct doc doc = { .ld = &ld, .cfg = cfg, .out = out };
+		check_ipa(&doc, &root, "");
+		if (doc.oom)
+			rc = -ENOMEM;
+		else if (diag_errors(d) == errors &&
+			 target_list_splice(out, &doc.targets) < 0)
+			rc = -ENOMEM;
+		target_list_free(&doc.targets);
+	}
+	node_free(&root);
+	if (rc == -ENOMEM)
+		return rc;
+	return diag_errors(d) > errors ? -EINVAL : 0;
 }

@@ -14,6 +14,10 @@
 #include "diag.h"
 #include "target.h"
 
+/* The annotation that stops ipad from changing the targets of an IPA
+ * object (on the IPA) or one Deployment (on the Deployment): "true". */
+#define IPA_PAUSED_ANNOTATION "ipa.shafinhasnat.me/paused"
+
 /* Parse one YAML file and append its targets to out, resolved against cfg:
  * prometheusUri defaults to the cluster's prometheus (a URL without scheme
  * gets "http://"), min/maxReplicas to cfg's defaults, cluster to the
@@ -50,6 +54,19 @@ int ipa_load_directory(const char *dir, const struct ipad_config *cfg,
  * nothing is a warning. The same Deployment may be a target in two
  * clusters, not twice in one. Returns 0, -EINVAL (errors in d), -ENOMEM,
  * or the -errno of a directory that cannot be opened. */
+/* One IPA object as the API server sent it (JSON text, e.g. from the
+ * informer), in cluster, checked like a document of a file and appended
+ * to out as targets carrying ipa_namespace, ipa_uid, ipa_generation and
+ * ipa_item. Problems go to d as "cluster NAME: IPA NS/NAME: FIELD PATH:
+ * message" (no line: the object has none). The same Deployment twice in
+ * one object is an error; against the targets already in out it is not
+ * checked (registry.h decides between claimants). The source of each
+ * target is "cluster NAME: IPA NS/NAME: spec.metadata.ipaGroup[I]".
+ * Returns 0, -EINVAL (errors in d, nothing appended) or -ENOMEM. */
+int ipa_load_object(const char *json, const struct ipad_config *cfg,
+		    const struct cluster_config *cluster, struct target_list *out,
+		    struct diag *d);
+
 int ipa_load_targets(const struct ipad_config *cfg, struct target_list *out,
 		     struct diag *d);
 

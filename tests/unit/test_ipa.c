@@ -712,6 +712,70 @@ static void test_target_list(void **state)
 	assert_int_equal(a.count, 0);
 }
 
+/* Objects from the API server: the same schema from JSON, with the
+ * object's identity, and messages without line numbers. */
+static void test_api_object(void **state)
+{
+	(void)state;
+	struct loaded l = { 0 };
+	make_config(&l.cfg, "http://prom:9090");
+	const char *good =
+		"{\"apiVersion\":\"ipa.shafinhasnat.me/v1alpha1\",\"kind\":\"IPA\","
+		"\"metadata\":{\"name\":\"shop-ipa\",\"namespace\":\"ops\",\"uid\":\"u-1\","
+		"\"generation\":3,\"resourceVersion\":\"77\","
+		"\"creationTimestamp\":\"2026-11-30T00:00:00Z\","
+		"\"annotations\":{\"ipa.shafinhasnat.me/paused\":\"true\"},"
+		"\"managedFields\":[{\"manager\":\"kubectl\",\"fieldsV1\":{\"f:spec\":{}}}]},"
+		"\"spec\":{\"metadata\":{\"llmAgent\":\"http://agent:5000\",\"ipaGroup\":["
+		"{\"deployment\":\"web\",\"namespace\":\"shop\",\"maxReplicas\":7},"
+		"{\"deployment\":\"api\",\"namespace\":\"shop\",\"behavior\":{\"scaleDown\":"
+		"{\"stabilizationWindowSeconds\":0}}}]}},"
+		"\"status\":{\"status\":\"old\"}}";
+	assert_int_equal(ipa_load_object(good, &l.cfg, &l.cfg.clusters[0], &l.targets, &l.d), 0);
+	assert_int_equal(l.d.count, 0);
+	assert_int_equal(l.targets.count, 2);
+	const struct target *t = &l.targets.items[1];
+	assert_string_equal(t->source, "cluster eu: IPA ops/shop-ipa: spec.metadata.ipaGroup[1]");
+	assert_string_equal(t->ipa_namespace, "ops");
+	assert_string_equal(t->ipa_name, "shop-ipa");
+	assert_string_equal(t->ipa_uid, "u-1");
+	assert_int_equal(t->ipa_generation, 3);
+	assert_int_equal(t->ipa_item, 1);
+	assert_true(t->paused);
+	assert_string_equal(t->deployment, "api");
+	assert_string_equal(t->prometheus_uri, "http://prom:9090");
+	assert_int_equal(t->guard.down.stabilization_ms, 0);
+	assert_int_equal(l.targets.items[0].max_replicas, 7);
+
+	/* Not checked against out: the registry decides between claimants. */
+	assert_int_equal(ipa_load_object(good, &l.cfg, &l.cfg.clusters[0], &l.targets, &l.d), 0);
+	assert_int_equal(l.targets.count, 4);
+
+	/* A wrong object adds nothing and says where, without a line. */
+	const char *bad =
+		"{\"apiVersion\":\"ipa.shafinhasnat.me/v1alpha1\",\"kind\":\"IPA\","
+		"\"metadata\":{\"name\":\"b\",\"namespace\":\"ops\"},"
+		"\"spec\":{\"metadata\":{\"llmAgent\":\"http://a\",\"ipaGroup\":["
+		"{\"deployment\":\"ok\",\"namespace\":\"shop\"},"
+		"{\"deployment\":\"w\",\"namespace\":\"shop\",\"maxReplicas\":1.5},"
+		"{\"deployment\":\"ok\",\"namespace\":\"shop\"}]}}}";
+	assert_int_equal(ipa_load_object(bad, &l.cfg, &l.cfg.clusters[0], &l.targets, &l.d), -EINVAL);
+	assert_int_equal(l.targets.count, 4);
+	const char *const want[] = {
+		"cluster eu: IPA ops/b: spec.metadata.ipaGroup[1].maxReplicas: \"1.5\" is not a whole number",
+		"cluster eu: IPA ops/b: spec.metadata.ipaGroup[2]: shop/ok is already a target "
+		"(cluster eu: IPA ops/b: spec.metadata.ipaGroup[0]); one Deployment can have only "
+		"one autoscaler",
+		NULL };
+	assert_messages(&l.d, want);
+	diag_free(&l.d);
+	memset(&l.d, 0, sizeof(l.d));
+	assert_int_equal(ipa_load_object("{not json", &l.cfg, &l.cfg.clusters[0], &l.targets, &l.d),
+			 -EINVAL);
+	assert_int_equal(l.d.count, 1);
+	unload(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -727,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_cluster_targets),
 		cmocka_unit_test(test_shipped_example),
 		cmocka_unit_test(test_target_list),
+		cmocka_unit_test(test_api_object),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
