@@ -24,6 +24,7 @@ struct http_client {
 	CURL *easy;              /* bound to the pool's share handle */
 	struct curl_slist *connect_to; /* of the transfer in progress */
 	char errbuf[CURL_ERROR_SIZE];
+	bool not_cancellable;    /* http_client_set_cancellable(c, false) */
 };
 
 /* One response being received. */
@@ -32,6 +33,13 @@ struct transfer {
 	size_t cap;              /* allocated size of resp->body */
 	bool too_big;            /* the body passed HTTP_MAX_BODY */
 	bool no_memory;
+	CURL *easy;              /* of the transfer (for its status) */
+	const struct http_stream *stream; /* or NULL: buffer the body */
+	int stream_state;        /* 0: unknown yet, 1: streaming a 2xx
+				    body, -1: buffering another answer */
+	int stream_rc;           /* on_data's negative value, or 0 */
+	bool stream_cancelled;   /* stopped by *stream->cancel */
+	bool not_cancellable;    /* of the client: ignore the cancel flag */
 };
 
 static const volatile sig_atomic_t *cancel_flag;
@@ -50,7 +58,17 @@ bool http_cancelled(void)
 static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
-	return http_cancelled();
+	struct transfer *t = userp;
+	if (t->stream && t->stream->cancel && atomic_load(t->stream->cancel)) {
+		t->stream_cancelled = true;
+		return 1;
+	}
+	return !t->not_cancellable && http_cancelled();
+}
+
+void http_client_set_cancellable(struct http_client *c, bool cancellable)
+{
+	c->not_cancellable = !cancellable;
 }
 
 int http_global_init(void)
@@ -146,6 +164,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 	struct transfer *t = userp;
 	struct http_response *r = t->resp;
 	size_t n = size * nmemb;
+	if (t->stream && t->stream_state == 0) {
+		long status = 0;
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+		t->stream_state = status >= 200 && status <= 299 ? 1 : -1;
+	}
+	if (t->stream_state == 1) {
+		int rc = n ? t->stream->on_data(t->stream->ctx, data, n) : 0;
+		if (rc < 0) {
+			t->stream_rc = rc;
+			return 0;
+		}
+		return n;
+	}
 	if (n > HTTP_MAX_BODY - r->body_len) {
 		t->too_big = true;
 		return 0;
@@ -247,6 +278,8 @@ static int errno_of(CURLcode cc, long os_errno, const struct transfer *t)
 	case CURLE_SSL_SHUTDOWN_FAILED:
 		return -EPROTO;
 	case CURLE_WRITE_ERROR:
+		if (t->stream_rc < 0)
+			return t->stream_rc;
 		return t->too_big ? -EFBIG : t->no_memory ? -ENOMEM : -EIO;
 	case CURLE_OUT_OF_MEMORY:
 		return -ENOMEM;
@@ -359,7 +392,13 @@ static CURLcode setup(struct http_client *c, const struct http_request *req,
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, t);
 	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, t);
 	SET(CURLOPT_NOPROGRESS, 0L);
+	if (t->stream) {
+		SET(CURLOPT_TCP_KEEPALIVE, 1L);
+		SET(CURLOPT_TCP_KEEPIDLE, 30L);
+		SET(CURLOPT_TCP_KEEPINTVL, 10L);
+	}
 	if (strcmp(req->method, "HEAD") == 0)
 		SET(CURLOPT_NOBODY, 1L);
 	else if (strcmp(req->method, "GET") != 0)
@@ -401,10 +440,12 @@ static CURLcode setup(struct http_client *c, const struct http_request *req,
 
 #undef SET
 
-int http_do(struct http_client *c, const struct http_request *req,
-	    struct http_response *resp, char *err, size_t errlen)
+/* http_do, or http_stream when stream is given. */
+static int perform(struct http_client *c, const struct http_request *req,
+		   const struct http_stream *stream, struct http_response *resp,
+		   char *err, size_t errlen)
 {
-	struct transfer t = { .resp = resp };
+	struct transfer t = { .resp = resp, .stream = stream };
 	struct curl_slist *headers = NULL;
 	memset(resp, 0, sizeof *resp);
 	resp->retry_after_s = -1;
@@ -426,6 +467,8 @@ int http_do(struct http_client *c, const struct http_request *req,
 		headers = l;
 	}
 	curl_easy_reset(c->easy);
+	t.easy = c->easy;
+	t.not_cancellable = c->not_cancellable;
 	c->errbuf[0] = '\0';
 	CURLcode cc = setup(c, req, headers, &t);
 	if (cc == CURLE_OK)
@@ -440,7 +483,9 @@ int http_do(struct http_client *c, const struct http_request *req,
 		char reason[CURL_ERROR_SIZE + 64];
 		snprintf(reason, sizeof reason, "%s",
 			 t.too_big ? "the response body is larger than 64 MiB"
+			 : t.stream_cancelled ? "cancelled"
 			 : rc == -ECANCELED ? "cancelled: ipad is stopping"
+			 : t.stream_rc < 0 ? strerror(-t.stream_rc)
 			 : c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
 		/* curl says "Couldn't connect to server": add the system's why */
 		if (os_errno > 0 && !strstr(reason, strerror((int)os_errno)))
@@ -448,6 +493,8 @@ int http_do(struct http_client *c, const struct http_request *req,
 				 " (%s)", strerror((int)os_errno));
 		describe(err, errlen, req->method, req->url, reason);
 		http_response_free(resp);
+		if (t.stream_state == 1)  /* a streamed answer broke off */
+			curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 		return rc;
 	}
 	if (!resp->body && !(resp->body = calloc(1, 1))) {
@@ -458,6 +505,27 @@ int http_do(struct http_client *c, const struct http_request *req,
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(c->easy, CURLINFO_TOTAL_TIME, &resp->elapsed_s);
 	return 0;
+}
+
+int http_do(struct http_client *c, const struct http_request *req,
+	    struct http_response *resp, char *err, size_t errlen)
+{
+	return perform(c, req, NULL, resp, err, errlen);
+}
+
+int http_stream(struct http_client *c, const struct http_request *req,
+		const struct http_stream *s, struct http_response *resp,
+		char *err, size_t errlen)
+{
+	if (!s || !s->on_data) {
+		memset(resp, 0, sizeof *resp);
+		resp->retry_after_s = -1;
+		if (err && errlen)
+			snprintf(err, errlen, "http: a streamed request needs a "
+				 "data callback");
+		return -EINVAL;
+	}
+	return perform(c, req, s, resp, err, errlen);
 }
 
 char *http_escape(const char *s)

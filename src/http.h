@@ -11,6 +11,7 @@
 #define IPAD_HTTP_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -73,6 +74,11 @@ void http_set_cancel_flag(const volatile sig_atomic_t *flag);
  * plugin's run). */
 bool http_cancelled(void);
 
+/* Whether c's transfers obey that flag (the default: yes). A call that
+ * must still be made while ipad stops (the release of a leader election
+ * Lease, lease.h) clears it on its own client; its timeout bounds it. */
+void http_client_set_cancellable(struct http_client *c, bool cancellable);
+
 /* A pool (share handle: DNS cache and connection cache, locked with one
  * mutex per kind of shared data) and clients bound to it. NULL on
  * allocation error. Free every client of a pool before the pool. */
@@ -95,6 +101,33 @@ int http_do(struct http_client *c, const struct http_request *req,
 	    struct http_response *resp, char *err, size_t errlen);
 
 void http_response_free(struct http_response *r);
+
+/* Receives the body of a 2xx answer piece by piece as it arrives (len > 0,
+ * data borrowed for the call). Return 0 to go on, or a negative errno to
+ * stop the transfer: http_stream() then returns it. */
+typedef int (*http_data_fn)(void *ctx, const char *data, size_t len);
+
+struct http_stream {
+	http_data_fn on_data;
+	void *ctx;
+	const atomic_int *cancel;    /* or NULL; the transfer is cancelled too
+					once *cancel is nonzero (checked
+					like http_set_cancel_flag's flag) */
+};
+
+/* As http_do, for an answer that streams (a Kubernetes watch): the body of
+ * a 2xx answer goes to s->on_data instead of resp->body (which stays "");
+ * any other answer is buffered as by http_do (its Status is needed).
+ * req->timeout_ms caps the whole transfer: give a watch its timeoutSeconds
+ * plus a margin. TCP keepalive probes (after 30 s of silence, every 10 s)
+ * notice a peer that went away without closing. Returns as http_do, or
+ * -ECANCELED ("cancelled") when *s->cancel was set, or on_data's negative
+ * value. On failure resp->status is the status of the answer whose body
+ * was being received when it failed (a watch dropped mid-stream), 0 when
+ * none arrived; the rest of resp is empty. */
+int http_stream(struct http_client *c, const struct http_request *req,
+		const struct http_stream *s, struct http_response *resp,
+		char *err, size_t errlen);
 
 /* Percent-encode s for a URL query or form body (RFC 3986 unreserved kept).
  * Returns a malloc'ed string or NULL. */

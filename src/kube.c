@@ -530,10 +530,12 @@ static char **auth_headers(const struct kube_credentials *c)
 	return v;
 }
 
-/* One request with the credentials a; fills r (emptied first). */
+/* One request with the credentials a; fills r (emptied first). With
+ * stream, a 2xx body goes to stream->on_data (kube_stream). */
 static int send_once(struct kube_cluster *k, const struct kube_auth *a,
 		     struct http_client *hc, const char *method, const char *path,
 		     const char *content_type, const char *body, long timeout_ms,
+		     const struct http_stream *stream,
 		     struct kube_result *r, char *err, size_t errlen)
 {
 	const struct kube_credentials *c = &a->creds;
@@ -571,11 +573,14 @@ static int send_once(struct kube_cluster *k, const struct kube_auth *a,
 			.tls = &a->tls,
 		};
 		struct http_response resp;
-		rc = http_do(hc, &req, &resp, err, errlen);
-		if (rc == 0)
+		rc = stream ? http_stream(hc, &req, stream, &resp, err, errlen)
+			    : http_do(hc, &req, &resp, err, errlen);
+		if (rc == 0 && stream && resp.status >= 200 && resp.status <= 299)
+			r->status = resp.status;  /* the body went to on_data */
+		else if (rc == 0)
 			rc = take_response(method, path, &resp, r, err, errlen);
 		else
-			r->status = 0;
+			r->status = resp.status;  /* 0, or a stream that broke off */
 		http_response_free(&resp);
 	}
 	free(url);
@@ -585,10 +590,12 @@ static int send_once(struct kube_cluster *k, const struct kube_auth *a,
 	return rc;
 }
 
-int kube_request(struct kube_cluster *k, struct http_client *hc,
-		 const char *method, const char *path,
-		 const char *content_type, const char *body, long timeout_ms,
-		 struct kube_result *res, char *err, size_t errlen)
+/* kube_request, or kube_stream when stream is given. */
+static int request(struct kube_cluster *k, struct http_client *hc,
+		   const char *method, const char *path,
+		   const char *content_type, const char *body, long timeout_ms,
+		   const struct http_stream *stream,
+		   struct kube_result *res, char *err, size_t errlen)
 {
 	struct kube_result local, *r = res ? res : &local;
 	*r = (struct kube_result){ .retry_after_s = -1 };
@@ -607,8 +614,9 @@ int kube_request(struct kube_cluster *k, struct http_client *hc,
 		if (rc < 0)
 			break;
 		rc = send_once(k, a, hc, method, path, content_type, body,
-			       timeout_ms, r, err, errlen);
-		bool transport = r->status == 0 && rc != -ENOMEM && rc != -EINVAL;
+			       timeout_ms, stream, r, err, errlen);
+		bool transport = r->status == 0 && rc != -ENOMEM && rc != -EINVAL &&
+				 rc != -ECANCELED;  /* a cancel is no failure */
 		if (transport || r->status == 401)
 			auth_failed(k, a, transport ? rc : 0, err);
 		auth_put(k, a);
@@ -620,6 +628,26 @@ int kube_request(struct kube_cluster *k, struct http_client *hc,
 	if (!res)
 		kube_result_free(&local);
 	return rc;
+}
+
+int kube_request(struct kube_cluster *k, struct http_client *hc,
+		 const char *method, const char *path,
+		 const char *content_type, const char *body, long timeout_ms,
+		 struct kube_result *res, char *err, size_t errlen)
+{
+	return request(k, hc, method, path, content_type, body, timeout_ms,
+		       NULL, res, err, errlen);
+}
+
+int kube_stream(struct kube_cluster *k, struct http_client *hc, const char *path,
+		long timeout_ms, http_data_fn on_data, void *ctx,
+		const atomic_int *cancel, struct kube_result *res,
+		char *err, size_t errlen)
+{
+	const struct http_stream s = { .on_data = on_data, .ctx = ctx,
+				       .cancel = cancel };
+	return request(k, hc, "GET", path, NULL, NULL, timeout_ms, &s, res,
+		       err, errlen);
 }
 
 char *kube_escape_segment(const char *s)

@@ -105,6 +105,26 @@ int kube_request(struct kube_cluster *k, struct http_client *hc,
 
 void kube_result_free(struct kube_result *r);
 
+/* A GET whose answer streams: a watch ("...?watch=1&resourceVersion=..."),
+ * or a list that has to be cancellable. Sent like kube_request (same
+ * headers and credentials, 401: credentials loaded again and sent once
+ * more), but the body of a 2xx answer is handed to on_data piece by piece
+ * as it arrives (http_stream()); cancel (or NULL) stops the transfer
+ * within about a second once nonzero, as does http_set_cancel_flag's
+ * flag. timeout_ms caps the whole call (<= 0: the cluster's request
+ * timeout), so give a watch its timeoutSeconds plus a margin.
+ * Returns 0 when a 2xx answer ended normally (res->status set, no
+ * object); the errors of kube_request for other answers (res->status,
+ * res->reason from the Status: 410 is -EINVAL with status 410); on_data's
+ * negative value; -ECANCELED when cancelled; transport errors as from
+ * http_do. A 2xx answer that broke off (connection dropped mid-stream)
+ * returns the transport error with res->status still 200, and does not
+ * mark the cluster unreachable. res as in kube_request. */
+int kube_stream(struct kube_cluster *k, struct http_client *hc, const char *path,
+		long timeout_ms, http_data_fn on_data, void *ctx,
+		const atomic_int *cancel, struct kube_result *res,
+		char *err, size_t errlen);
+
 /* Percent-escape one path segment (namespace or name), RFC 3986
  * unreserved characters kept. malloc'ed, or NULL (errno EINVAL) for "",
  * "." and ".." which would change the path, or NULL on allocation error. */
