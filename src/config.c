@@ -616,6 +616,46 @@ static bool valid_cluster_name(const char *s)
 	return n > 0 && n <= 63 && !s[n];
 }
 
+/* A DNS-1123 label, what a namespace name must be. */
+static bool dns_label(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !strchr("abcdefghijklmnopqrstuvwxyz0123456789", s[0]) ||
+	    s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-", s[i]))
+			return false;
+	return true;
+}
+
+/* ipa-namespaces: namespaces separated by blanks or commas. */
+static void check_ipa_namespaces(struct state *st, const struct cluster_config *c)
+{
+	int line = st->seen[find_key(SEC_CLUSTER, "ipa-namespaces") - keys];
+	const char *seps = " \t,", *p = c->ipa_namespaces;
+	bool any = false;
+	if (!p)
+		return;
+	for (p += strspn(p, seps); *p; p += strspn(p, seps)) {
+		size_t n = strcspn(p, seps);
+		any = true;
+		if (!dns_label(p, n))
+			problem(st, line, "[%s] ipa-namespaces: \"%.*s\" is not a "
+				"namespace name (a DNS-1123 label: at most 63 "
+				"lowercase letters, digits and '-', starting and "
+				"ending with a letter or digit)", st->cluster_text,
+				(int)(n > 100 ? 100 : n), p);
+		p += n;
+	}
+	if (!any)
+		problem(st, line, "[%s] ipa-namespaces: names no namespace; give "
+			"namespaces separated by blanks or commas, or leave it out "
+			"for all namespaces", st->cluster_text);
+	if (!c->watch_ipas)
+		problem(st, line, "[%s] ipa-namespaces: is only used with "
+			"watch-ipas = true", st->cluster_text);
+}
+
 /* Checks of the cluster section just read (at the next header or the end
  * of the file). */
 static void cluster_end(struct state *st)
@@ -634,6 +674,7 @@ static void cluster_end(struct state *st)
 				"[%s] default: cluster %s is the default already "
 				"(line %d); only one cluster can be", st->cluster_text,
 				st->cfg->clusters[i].name, st->cfg->clusters[i].line);
+	check_ipa_namespaces(st, c);
 }
 
 /* A section header "[text]" (text without the brackets, trimmed). */

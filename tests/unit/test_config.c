@@ -678,6 +678,46 @@ static void test_clusters(void **state)
 	unload(&l);
 }
 
+static void test_ipa_namespaces(void **state)
+{
+	(void)state;
+	struct loaded l;
+	const char *path = write_text("ipa-ns.conf",
+		"[cluster a]\nkubeconfig = /a\nwatch-ipas = true\n"
+		"ipa-namespaces = shop, web\tapi-2\n"
+		"[cluster b]\nkubeconfig = /b\nwatch-ipas = true\n");
+	load(&l, path);
+	if (l.rc != 0)
+		fail_msg("%s", l.d.messages[0]);
+	assert_true(l.cfg.clusters[0].watch_ipas);
+	assert_string_equal(l.cfg.clusters[0].ipa_namespaces, "shop, web\tapi-2");
+	assert_null(l.cfg.clusters[1].ipa_namespaces);
+	unload(&l);
+
+	path = write_text("ipa-ns-bad.conf",
+		"[cluster a]\nkubeconfig = /a\nwatch-ipas = true\n"
+		"ipa-namespaces = shop,Web_1 -api ,\n"
+		"[cluster b]\nkubeconfig = /b\nwatch-ipas = true\nipa-namespaces = ,\n"
+		"[cluster c]\nkubeconfig = /c\ntargets = /c\nipa-namespaces = shop\n");
+	load(&l, path);
+	assert_int_equal(l.rc, -EINVAL);
+	char w[4][1024];
+	snprintf(w[0], sizeof(w[0]), "%s:4: [cluster a] ipa-namespaces: \"Web_1\" is "
+		 "not a namespace name (a DNS-1123 label: at most 63 lowercase letters, "
+		 "digits and '-', starting and ending with a letter or digit)", path);
+	snprintf(w[1], sizeof(w[1]), "%s:4: [cluster a] ipa-namespaces: \"-api\" is "
+		 "not a namespace name (a DNS-1123 label: at most 63 lowercase letters, "
+		 "digits and '-', starting and ending with a letter or digit)", path);
+	snprintf(w[2], sizeof(w[2]), "%s:8: [cluster b] ipa-namespaces: names no "
+		 "namespace; give namespaces separated by blanks or commas, or leave "
+		 "it out for all namespaces", path);
+	snprintf(w[3], sizeof(w[3]), "%s:12: [cluster c] ipa-namespaces: is only "
+		 "used with watch-ipas = true", path);
+	const char *const want[] = { w[0], w[1], w[2], w[3], NULL };
+	assert_messages(&l.d, want);
+	unload(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_and_relative_path),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_clusters),
+		cmocka_unit_test(test_ipa_namespaces),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_values_of_types),
 		cmocka_unit_test(test_guardrail_defaults),
