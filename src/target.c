@@ -2,6 +2,7 @@
 #include "target.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,21 +15,42 @@ char *target_key(const struct target *t, char *buf, size_t len)
 	return buf;
 }
 
+/* The strings a target owns. */
+static const size_t string_fields[] = {
+	offsetof(struct target, source), offsetof(struct target, cluster),
+	offsetof(struct target, ipa_name), offsetof(struct target, namespace),
+	offsetof(struct target, deployment), offsetof(struct target, ingress),
+	offsetof(struct target, container), offsetof(struct target, prometheus_uri),
+	offsetof(struct target, llm_agent), offsetof(struct target, ipa_namespace),
+	offsetof(struct target, ipa_uid), offsetof(struct target, refused),
+};
+#define NFIELDS (sizeof(string_fields) / sizeof(string_fields[0]))
+
+static char **field(struct target *t, size_t i)
+{
+	return (char **)(void *)((char *)t + string_fields[i]);
+}
+
 void target_free(struct target *t)
 {
-	free(t->source);
-	free(t->cluster);
-	free(t->ipa_name);
-	free(t->namespace);
-	free(t->deployment);
-	free(t->ingress);
-	free(t->container);
-	free(t->prometheus_uri);
-	free(t->llm_agent);
-	free(t->ipa_namespace);
-	free(t->ipa_uid);
-	free(t->refused);
+	for (size_t i = 0; i < NFIELDS; i++)
+		free(*field(t, i));
 	memset(t, 0, sizeof(*t));
+}
+
+int target_copy(struct target *dst, const struct target *src)
+{
+	*dst = *src;
+	for (size_t i = 0; i < NFIELDS; i++)
+		*field(dst, i) = NULL;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const char *s = *field((struct target *)src, i);
+		if (s && !(*field(dst, i) = strdup(s))) {
+			target_free(dst);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 void target_list_free(struct target_list *l)

@@ -49,6 +49,10 @@ char *target_key(const struct target *t, char *buf, size_t len);
 void target_free(struct target *t);
 void target_list_free(struct target_list *l);
 
+/* A deep copy of src into *dst. Returns 0, or -ENOMEM (then *dst holds
+ * nothing to free). */
+int target_copy(struct target *dst, const struct target *src);
+
 /* Move *t to the end of l: l owns its strings afterwards and *t is reset.
  * Returns 0, or -ENOMEM (then *t is unchanged and still the caller's). */
 int target_list_append(struct target_list *l, struct target *t);
