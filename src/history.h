@@ -60,6 +60,11 @@ struct history {
 	struct history_decision decisions[HISTORY_MAX_DECISIONS];
 	size_t decision_count;
 	int64_t last_resize_ms;  /* 0: never */
+	/* spec.replicas as ipad last wrote it (or accepted it after a change
+	 * outside ipad, see policy.h), and when ipad wrote it: Unix ms, 0 when
+	 * unknown (never written, or the last write failed). */
+	int32_t written_replicas;
+	int64_t written_ms;
 };
 
 /* Append (dropping the oldest when full, and entries older than

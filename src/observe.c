@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipa.h"
 #include "observe.h"
 #include "prom.h"
 #include "quantity.h"
@@ -129,6 +130,8 @@ int observe_parse_deployment(const cJSON *dep, const char *container,
 	o->ready_replicas = int_or(path_get(dep, "status", "readyReplicas", NULL), 0);
 	o->available_replicas = int_or(path_get(dep, "status", "availableReplicas", NULL), 0);
 	rollout_state(dep, o);
+	ann = path_get(dep, "metadata", "annotations", IPA_PAUSED_ANNOTATION);
+	o->paused = cJSON_IsString(ann) && strcmp(ann->valuestring, "true") == 0;
 	if (string_or_null(path_get(dep, "metadata", "uid", NULL)) &&
 	    !(o->uid = strdup(string_or_null(path_get(dep, "metadata", "uid", NULL)))))
 		return -ENOMEM;

@@ -35,6 +35,8 @@ struct container_observation {
 struct observation {
 	char *uid;                   /* the Deployment's metadata.uid (owned),
 					or NULL */
+	bool paused;                 /* metadata.annotations carries
+					IPA_PAUSED_ANNOTATION (ipa.h): "true" */
 	int32_t replicas;            /* spec.replicas */
 	int32_t status_replicas;     /* status.replicas */
 	int32_t updated_replicas;    /* status.updatedReplicas */

@@ -3,8 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "duration.h"
+#include "ipa.h"
 #include "policy.h"
 #include "quantity.h"
 
@@ -412,6 +414,30 @@ void policy_decide(const struct target *t, const struct observation *o,
 		d->resources_from = d->resources_to = primary->current;
 	}
 
+	if (o->paused || t->paused) {
+		hold(d, DECISION_PRIORITY_APPLIED);
+		if (o->paused)
+			note(d, "paused by the annotation %s on Deployment %s/%s",
+			     IPA_PAUSED_ANNOTATION, t->namespace, t->deployment);
+		else
+			note(d, "paused by the annotation %s on IPA %s%s%s",
+			     IPA_PAUSED_ANNOTATION, t->ipa_namespace ? t->ipa_namespace : "",
+			     t->ipa_namespace ? "/" : "", t->ipa_name ? t->ipa_name : "?");
+		return;
+	}
+	if (h && h->written_ms > 0 && o->replicas != h->written_replicas) {
+		char at[32];
+		time_t sec = (time_t)(h->written_ms / 1000);
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		hold(d, DECISION_PRIORITY_GUARDED);
+		d->outside_change = true;
+		note(d, "spec.replicas changed from %d to %d outside ipad since its last "
+		     "write at %s; holding this cycle", h->written_replicas, o->replicas, at);
+		return;
+	}
 	if (o->replicas == 0 && t->min_replicas >= 1) {
 		hold(d, DECISION_PRIORITY_GUARDED);
 		note(d, "replicas is 0 on the Deployment while minReplicas is %d: "
@@ -469,6 +495,14 @@ void policy_remember(struct history *h, const struct observation *o,
 		history_add_event(h, now_ms, d->replicas_from, d->replicas_to);
 	if (applied && (d->action == ACTION_RESIZE || d->action == ACTION_SCALE_RESIZE))
 		h->last_resize_ms = now_ms;
+	if (outcome == OUTCOME_FAILED) {
+		h->written_ms = 0;
+	} else if (applied && d->replicas_to != d->replicas_from) {
+		h->written_replicas = d->replicas_to;
+		h->written_ms = now_ms;
+	} else if (h->written_ms > 0) {
+		h->written_replicas = o->replicas;
+	}
 	snprintf(hd.action, sizeof(hd.action), "%s",
 		 outcome == OUTCOME_FAILED ? "failed" : action_name(d->action));
 	snprintf(hd.note, sizeof(hd.note), "%.*s", (int)sizeof(hd.note) - 1,

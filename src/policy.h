@@ -3,6 +3,16 @@
  * every rule is table-tested (tests/unit/test_policy.c).
  *
  * Rules, in order (guardrails.h holds the settings and their defaults):
+ *  0. Paused: the annotation ipa.shafinhasnat.me/paused: "true" on the
+ *     Deployment (o->paused) or on the IPA object (t->paused) → hold at
+ *     PRIORITY 6 (a user's choice, not a failure), the reason naming the
+ *     object that carries it.
+ *     Changed outside ipad: spec.replicas differs from what ipad last wrote
+ *     (h->written_replicas, when h->written_ms says there was a write) →
+ *     hold this cycle at PRIORITY 5 with outside_change set;
+ *     policy_remember() then takes the new count as the baseline, so the
+ *     next cycle decides from it (client-go's controllers likewise never
+ *     fight a user's kubectl scale within one sync).
  *  1. spec.replicas 0 while minReplicas >= 1: someone disabled scaling
  *     (HPA's convention) → hold.
  *  2. No advice (advisor failed, answer refused, fallback hold) → hold.
@@ -70,6 +80,8 @@ struct decision {
 	char reason[768];             /* hold reason and guardrail notes, "" if none */
 	int32_t recommendation;       /* for the history: the clamped advice, or -1 */
 	bool recommend_only;          /* mode Recommend: record, never act */
+	bool outside_change;          /* held: spec.replicas was changed
+					 outside ipad since its last write */
 };
 
 /* Decide for target t at now_ms (Unix ms). a is NULL when there is no
@@ -90,7 +102,10 @@ enum outcome {
 /* Remember a decision made at now_ms in h: the recommendation (when
  * there is one), a sample of o's advised container, and when applied the
  * scale event and the resize time; the last decisions list gets its
- * action ("failed" when applying failed) and error (else reason). Pure. */
+ * action ("failed" when applying failed) and error (else reason). The
+ * replicas ipad wrote: an applied scale sets written_replicas/written_ms,
+ * a failed apply forgets them (what reached the cluster is unknown), any
+ * other outcome takes o->replicas as the new baseline. Pure. */
 void policy_remember(struct history *h, const struct observation *o,
 		     const struct decision *d, enum outcome outcome,
 		     const char *error, int64_t now_ms);

@@ -147,6 +147,13 @@ static bool from_json(const cJSON *root, const char *id, struct history *h,
 	if (x && !(cJSON_IsNumber(x) && whole(x->valuedouble) && x->valuedouble >= 0))
 		return false;
 	h->last_resize_ms = x ? (int64_t)x->valuedouble : 0;
+	/* Optional (files written before it have none): [ms, replicas]. */
+	*what = "bad written";
+	x = cJSON_GetObjectItemCaseSensitive(root, "written");
+	if (x && !(numbers(x, v, 2, false) && whole(v[0]) && v[0] > 0 && replicas_ok(v[1])))
+		return false;
+	h->written_ms = x ? (int64_t)v[0] : 0;
+	h->written_replicas = x ? (int32_t)v[1] : 0;
 	return true;
 }
 
@@ -266,6 +273,7 @@ static bool put(cJSON *a, cJSON *item)
 static char *to_json(const struct history *h, const char *id)
 {
 	cJSON *root = cJSON_CreateObject(), *recs, *events, *samples, *decisions;
+	cJSON *written = NULL;
 	bool ok = root && cJSON_AddNumberToObject(root, "version", STATE_VERSION) &&
 		  cJSON_AddStringToObject(root, "target", id);
 	char *text = NULL;
@@ -277,6 +285,12 @@ static char *to_json(const struct history *h, const char *id)
 	decisions = ok ? cJSON_AddArrayToObject(root, "decisions") : NULL;
 	ok = ok && recs && events && samples && decisions &&
 	     cJSON_AddNumberToObject(root, "last_resize", (double)h->last_resize_ms);
+	if (ok && h->written_ms > 0) {
+		double v[2] = { (double)h->written_ms, h->written_replicas };
+		ok = (written = array_of(v, 2)) && cJSON_AddItemToObject(root, "written", written);
+		if (!ok)
+			cJSON_Delete(written);
+	}
 	for (i = 0; ok && i < h->rec_count; i++) {
 		double v[2] = { (double)h->recs[i].at_ms, h->recs[i].replicas };
 		ok = put(recs, array_of(v, 2));

@@ -5,8 +5,10 @@
  * "cluster/namespace/deployment", "recommendations": [[ms, replicas]...],
  * "events": [[ms, from, to]...], "samples": [[ms, replicas, cpu_cores,
  * memory_bytes, request_rate]...] (null for unknown), "decisions":
- * [{"at", "action", "from", "to", "note"}...], "last_resize": ms}. Times
- * are Unix milliseconds.
+ * [{"at", "action", "from", "to", "note"}...], "last_resize": ms,
+ * "written": [ms, replicas]}. Times are Unix milliseconds. "written" (the
+ * replicas ipad last wrote, history.h) is optional: absent when unknown,
+ * and files of earlier versions without it load as they are.
  *
  * Writes are atomic: a temporary file in the same directory, fsync,
  * rename over the old file, fsync of the directory; a crash (kill -9)

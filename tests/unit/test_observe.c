@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -79,7 +80,27 @@ static void test_default_container_annotation(void **state)
 	assert_int_equal(parse(json, NULL, &o, err, sizeof(err)), 0);
 	assert_string_equal(o.primary_container, "app");
 	assert_int_equal(o.replicas, 1); /* spec.replicas defaults to 1 */
+	assert_false(o.paused);
 	observation_free(&o);
+}
+
+/* ipa.shafinhasnat.me/paused: "true" pauses; any other value does not. */
+static void test_paused_annotation(void **state)
+{
+	static const char *const values[] = { "\"true\"", "\"false\"", "\"True\"", "true" };
+	struct observation o;
+	char err[256], json[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		snprintf(json, sizeof(json), "{\"metadata\":{\"annotations\":"
+			 "{\"ipa.shafinhasnat.me/paused\":%s}},\"spec\":{\"template\":"
+			 "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}}}", values[i]);
+		assert_int_equal(parse(json, NULL, &o, err, sizeof(err)), 0);
+		assert_int_equal(o.paused, i == 0);
+		observation_free(&o);
+	}
 }
 
 static void test_rollout(void **state)
@@ -153,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_default_container_annotation),
+		cmocka_unit_test(test_paused_annotation),
 		cmocka_unit_test(test_rollout),
 		cmocka_unit_test(test_bad_objects),
 		cmocka_unit_test(test_utilization),

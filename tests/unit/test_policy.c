@@ -25,6 +25,7 @@ struct setup {
 	struct history *h;
 	struct observation *o;
 	struct container_observation *c;
+	struct target *t;
 };
 
 struct policy_case {
@@ -155,6 +156,23 @@ static void resources_only(struct setup *s)
 static void recommend(struct setup *s)
 {
 	s->g->mode = MODE_RECOMMEND;
+}
+static void deployment_paused(struct setup *s)
+{
+	s->o->paused = true;
+}
+static void ipa_paused(struct setup *s)
+{
+	s->t->paused = true;
+	s->t->ipa_namespace = "shop";
+	s->t->ipa_name = "my-ipa";
+}
+/* ipad wrote 4 replicas at 2023-11-14T22:12:20Z (NOW - 60 s). */
+static void written_4(struct setup *s)
+{
+	old_high(s);
+	s->h->written_replicas = 4;
+	s->h->written_ms = NOW - 60 * SEC;
 }
 
 #define R(a, b, c, d) { (a), (b), (c), (d) }
@@ -399,6 +417,23 @@ static const struct policy_case cases[] = {
 	{ .name = "Recommend decides the same", .min = 1, .max = 10, .replicas = 3,
 	  .current = STD, .advice_replicas = 5, .setup = recommend,
 	  .action = ACTION_SCALE, .replicas_to = 5, .resources_to = STD, .priority = 6 },
+	/* pause and changes outside ipad */
+	{ .name = "paused on the Deployment: hold, not a failure", .min = 1, .max = 10,
+	  .replicas = 3, .current = STD, .advice_replicas = 8, .setup = deployment_paused,
+	  .action = ACTION_HOLD, .replicas_to = 3, .resources_to = STD, .priority = 6,
+	  .reason = "paused by the annotation ipa.shafinhasnat.me/paused on Deployment shop/web" },
+	{ .name = "paused on the IPA, even without advice", .min = 1, .max = 10,
+	  .replicas = 3, .current = STD, .advice_replicas = FAILED_ADVISOR, .setup = ipa_paused,
+	  .action = ACTION_HOLD, .replicas_to = 3, .resources_to = STD, .priority = 6,
+	  .reason = "paused by the annotation ipa.shafinhasnat.me/paused on IPA shop/my-ipa" },
+	{ .name = "spec.replicas changed outside ipad: hold this cycle", .min = 1, .max = 10,
+	  .replicas = 7, .current = STD, .advice_replicas = 4, .setup = written_4,
+	  .action = ACTION_HOLD, .replicas_to = 7, .resources_to = STD, .priority = 5,
+	  .reason = "spec.replicas changed from 4 to 7 outside ipad since its last write "
+		    "at 2023-11-14T22:12:20Z; holding this cycle" },
+	{ .name = "spec.replicas as ipad wrote it: decided as usual", .min = 1, .max = 10,
+	  .replicas = 4, .current = STD, .advice_replicas = 6, .setup = written_4,
+	  .action = ACTION_SCALE, .replicas_to = 6, .resources_to = STD, .priority = 6 },
 };
 
 static void run_case(const struct policy_case *c)
@@ -422,7 +457,7 @@ static void run_case(const struct policy_case *c)
 			    .containers = c->advice_has_resources ? &ca : NULL,
 			    .container_count = c->advice_has_resources ? 1 : 0 };
 	struct history *h = calloc(1, sizeof(*h));
-	struct setup s = { &t.guard, h, &o, &co };
+	struct setup s = { &t.guard, h, &o, &co, &t };
 	struct decision d;
 
 	assert_non_null(h);
@@ -509,6 +544,59 @@ static void test_remember_and_stabilize(void **state)
 	free(h);
 }
 
+/* ipad scales 3 → 4; someone scales to 7: held once, then 7 is the
+ * baseline; a failed apply forgets what was written. */
+static void test_outside_change_once(void **state)
+{
+	struct target t = { .namespace = "shop", .deployment = "web", .min_replicas = 1,
+			    .max_replicas = 10, .guard = guardrails_defaults() };
+	struct container_observation co = { .name = "web", .current = STD,
+					    .cpu_cores = 0.1, .pods_with_cpu = 1,
+					    .memory_bytes = NAN };
+	struct observation o = { .replicas = 3, .containers = &co, .container_count = 1,
+				 .primary_container = co.name, .request_rate = NAN,
+				 .node_cpu_allocatable_max = NAN,
+				 .node_memory_allocatable_max = NAN };
+	struct advice a = { .replicas = 4 };
+	struct history *h = calloc(1, sizeof(*h));
+	struct decision d;
+	int64_t now = NOW;
+
+	(void)state;
+	assert_non_null(h);
+	policy_decide(&t, &o, &a, NULL, h, now, &d);
+	assert_int_equal(d.action, ACTION_SCALE);
+	policy_remember(h, &o, &d, OUTCOME_APPLIED, NULL, now);
+	assert_int_equal(h->written_replicas, 4);
+	assert_true(h->written_ms == now);
+
+	o.replicas = 7;                     /* kubectl scale --replicas=7 */
+	now += 60 * SEC;
+	policy_decide(&t, &o, &a, NULL, h, now, &d);
+	assert_int_equal(d.action, ACTION_HOLD);
+	assert_true(d.outside_change);
+	assert_int_equal(d.replicas_to, 7);
+	assert_non_null(strstr(d.reason, "changed from 4 to 7 outside ipad"));
+	policy_remember(h, &o, &d, OUTCOME_NOT_APPLIED, NULL, now);
+	assert_int_equal(h->written_replicas, 7);
+
+	now += 60 * SEC;                    /* the new baseline */
+	a.replicas = 7;
+	policy_decide(&t, &o, &a, NULL, h, now, &d);
+	assert_false(d.outside_change);
+	assert_int_equal(d.action, ACTION_NONE);
+
+	a.replicas = 8;
+	policy_decide(&t, &o, &a, NULL, h, now, &d);
+	assert_int_equal(d.action, ACTION_SCALE);
+	policy_remember(h, &o, &d, OUTCOME_FAILED, "409", now);
+	assert_true(h->written_ms == 0);
+	o.replicas = 9;                     /* nothing known to compare with */
+	policy_decide(&t, &o, &a, NULL, h, now, &d);
+	assert_false(d.outside_change);
+	free(h);
+}
+
 static void test_history_limits(void **state)
 {
 	struct history *h = calloc(1, sizeof(*h));
@@ -545,6 +633,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_remember_and_stabilize),
+		cmocka_unit_test(test_outside_change_once),
 		cmocka_unit_test(test_history_limits),
 		cmocka_unit_test(test_action_names),
 	};

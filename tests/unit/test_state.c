@@ -56,6 +56,8 @@ static void test_round_trip(void **state)
 	history_add_sample(h, &s);
 	history_add_decision(h, &d);
 	h->last_resize_ms = NOW_MS - 100;
+	h->written_replicas = 5;
+	h->written_ms = NOW_MS - 900;
 	/* the directory is made when missing */
 	assert_int_equal(state_save(dir, &web, h, err, sizeof(err)), 0);
 	path = state_path(dir, &web);
@@ -76,6 +78,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(back->decision_count, 1);
 	assert_string_equal(back->decisions[0].note, d.note);
 	assert_true(back->last_resize_ms == h->last_resize_ms);
+	assert_int_equal(back->written_replicas, 5);
+	assert_true(back->written_ms == NOW_MS - 900);
 
 	/* a second save replaces the file */
 	history_add_recommendation(h, NOW_MS, 6);
@@ -84,6 +88,26 @@ static void test_round_trip(void **state)
 	assert_int_equal(back->rec_count, 3);
 	free(h);
 	free(back);
+}
+
+/* A file written before "written" existed loads: nothing was written. */
+static void test_old_file_loads(void **state)
+{
+	static const char old[] = "{\"version\":1,\"target\":\"eu_west/shop/web.v2\","
+		"\"recommendations\":[],\"events\":[],\"samples\":[],\"decisions\":[],"
+		"\"last_resize\":0}";
+	struct history *h = calloc(1, sizeof(*h));
+	char err[512], dir[256];
+
+	(void)state;
+	assert_non_null(h);
+	snprintf(dir, sizeof(dir), "%s/old", temp_dir());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_temp("old/eu%5Fwest_shop_web.v2.json", old, strlen(old));
+	h->written_ms = 5;
+	assert_int_equal(state_load(dir, &web, h, err, sizeof(err)), 0);
+	assert_true(h->written_ms == 0);
+	free(h);
 }
 
 static void test_missing_is_empty(void **state)
@@ -111,10 +135,11 @@ static void test_set_aside(void **state)
 		"{\"version\":1,\"target\":\"eu_west/shop/web.v2\",\"recommendations\":[[1,\"5\"]]}",
 		"{\"version\":1,\"target\":\"eu_west/shop/web.v2\",\"events\":[[1,-3,2]]}",
 		"{\"version\":1,\"target\":\"eu_west/shop/web.v2\",\"samples\":[[1e300,1,0,0,0]]}",
+		"{\"version\":1,\"target\":\"eu_west/shop/web.v2\",\"written\":[1,-4]}",
 	};
 	static const char *const why[] = { "not JSON", "not JSON", "not a version 1",
 		"not a version 1", "another target", "bad recommendations",
-		"bad events", "bad samples" };
+		"bad events", "bad samples", "bad written" };
 	struct history *h = calloc(1, sizeof(*h));
 	char err[512], dir[256];
 	size_t i;
@@ -146,6 +171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_missing_is_empty),
+		cmocka_unit_test(test_old_file_loads),
 		cmocka_unit_test(test_set_aside),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
