@@ -96,8 +96,8 @@ static void test_claims(void **state)
 	assert_int_equal(registry_build(r, &cfg, &files, objs, &out, &d), 0);
 	assert_int_equal(d.count, 0);
 	assert_list(&out, "eu/web:file-ipa eu/cart:b eu/api:a eu/cart:a:refused "
-			  "eu/web:c:refused eu/api:c:refused us/web:a");
-	const struct target *refused = &out.items[4];
+			  "us/web:a eu/web:c:refused eu/api:c:refused");
+	const struct target *refused = &out.items[5];
 	assert_string_equal(refused->refused,
 			    "Deployment shop/web in cluster eu is already managed by "
 			    "/etc/ipad/ipa.d/web.yaml:5:5; this claim is refused while "
@@ -113,8 +113,8 @@ static void test_claims(void **state)
 	free(eu[1]);
 	eu[1] = object("ops", "z", 0, "api");
 	assert_int_equal(registry_build(r, &cfg, &files, objs, &out, &d), 0);
-	assert_list(&out, "eu/web:file-ipa eu/api:a eu/cart:a eu/api:z:refused "
-			  "eu/web:c:refused eu/api:c:refused us/web:a");
+	assert_list(&out, "eu/web:file-ipa eu/api:a us/web:a eu/api:z:refused "
+			  "eu/cart:a eu/web:c:refused eu/api:c:refused");
 	target_list_free(&out);
 
 	/* A bad object contributes nothing; the others stay. */
@@ -126,7 +126,7 @@ static void test_claims(void **state)
 	assert_int_equal(d.count, 1);
 	assert_string_equal(d.messages[0], "cluster eu: IPA ops/bad: spec.metadata.ipaGroup: "
 			    "is required: a list of items with deployment and namespace");
-	assert_list(&out, "eu/web:file-ipa eu/api:a eu/cart:a eu/api:z:refused us/web:a");
+	assert_list(&out, "eu/web:file-ipa eu/api:a eu/cart:a us/web:a eu/api:z:refused");
 	target_list_free(&out);
 
 	/* Without objects: the files alone. */
