@@ -195,6 +195,8 @@ int journal_decision_priority(const struct decision_record *r)
 {
 	if (r->apply_failed)
 		return DECISION_PRIORITY_ERROR;
+	if (r->standby)
+		return DECISION_PRIORITY_APPLIED;
 	if (!r->decision)
 		return DECISION_PRIORITY_FAILURE;
 	return r->decision->priority;
@@ -249,7 +251,8 @@ void journal_decision(const struct decision_record *r)
 			 used ? ", " : "", util);
 
 	if (!d) {
-		snprintf(what, sizeof(what), "hold: %s", r->error ? r->error : "not observed");
+		snprintf(what, sizeof(what), "hold: %s", r->standby ? r->standby
+			 : r->error ? r->error : "not observed");
 	} else {
 		const char *verb = r->dry_run || d->recommend_only ? "would " : "";
 		change[0] = '\0';
@@ -351,6 +354,8 @@ void journal_decision(const struct decision_record *r)
 		if (o->metrics_error)
 			field(&rec, "IPA_METRICS_ERROR", "%s", o->metrics_error);
 	}
+	if (r->standby)
+		field(&rec, "IPA_REASON", "%s", r->standby);
 	if (r->error)
 		field(&rec, "IPA_ERROR", "%s", r->error);
 	emit(&rec);

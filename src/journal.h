@@ -47,6 +47,11 @@ struct decision_record {
 	const char *fallback;                  /* "builtin" when the advice came
 						  from the fallback, else NULL */
 	bool dry_run;
+	const char *standby;                   /* or the sentence why another
+						  ipad acts on the target's
+						  cluster (lease.h): a hold
+						  that is no failure,
+						  PRIORITY 6, IPA_REASON */
 };
 
 /* Emit one decision record. */

@@ -35,6 +35,21 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 				bool dry_run, volatile sig_atomic_t *stop,
 				char *err, size_t errlen);
 
+struct lease_elector;
+
+/* Leader election (lease.h): per_cluster holds one elector per cluster,
+ * in the order of the clusters given to scheduler_new() (borrowed; the
+ * array and the electors must outlive s or be replaced by another call;
+ * a NULL entry, an elector that could not start, holds that cluster).
+ * A target whose cluster this process does not lead is neither observed
+ * nor changed: its record is a hold of PRIORITY 6 whose reason says which
+ * host holds the Lease ("standby: Lease kube-system/ipad in cluster eu is
+ * held by host-b"), one per target per cycle as for every target. Right
+ * before applying, the Lease is checked again: a leader past its renew
+ * deadline abandons the decision whole. NULL (the default): no election,
+ * every target is acted on. Call between cycles. */
+void scheduler_set_electors(struct scheduler *s, struct lease_elector **per_cluster);
+
 /* Run one cycle; returns when every target is done. */
 void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats);
 
