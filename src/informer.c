@@ -34,6 +34,9 @@ struct entry {
 	char *name;
 	char *rv;        /* metadata.resourceVersion */
 	char *json;
+	char *spec;      /* json without status, resourceVersion and
+			    managedFields: a status write (ipad's own,
+			    status.h) changes no target */
 };
 
 /* One list+watch loop of one path (client-go's reflector). */
@@ -49,6 +52,7 @@ struct reflector {
 	char *logged;              /* the error logged last, or NULL */
 	char *problem;             /* the kind of skipped line logged last */
 	char *error_event;         /* the message of an ERROR event (not 410) */
+	unsigned long progress;    /* events but ERROR of the current watch */
 };
 
 struct informer {
@@ -271,6 +275,7 @@ static void entry_free(struct entry *e)
 	free(e->name);
 	free(e->rv);
 	free(e->json);
+	free(e->spec);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -312,9 +317,11 @@ static int store_put(struct informer *inf, struct entry *e)
 			entry_free(e);  /* the same version */
 			return 0;
 		}
+		bool same = strcmp(inf->items[i].spec, e->spec) == 0;
 		entry_free(&inf->items[i]);
 		inf->items[i] = *e;
-		inf->version++;
+		if (!same)
+			inf->version++;
 		return 0;
 	}
 	if (inf->count == inf->cap) {
@@ -366,7 +373,7 @@ static int store_replace(struct informer *inf, const char *ns,
 		if (!in_scope(e, ns))
 			continue;
 		old++;
-		if (j >= n || entry_cmp(e, &list[j]) != 0 || strcmp(e->rv, list[j].rv) != 0)
+		if (j >= n || entry_cmp(e, &list[j]) != 0 || strcmp(e->spec, list[j].spec) != 0)
 			same = false;
 		j++;
 	}
@@ -421,7 +428,16 @@ static int entry_of(cJSON *obj, struct entry *e)
 	e->name = strdup(name);
 	e->rv = strdup(rv);
 	e->json = cJSON_PrintUnformatted(obj);
-	if (!e->ns || !e->name || !e->rv || !e->json) {
+	cJSON *copy = cJSON_Duplicate(obj, true);
+	if (copy) {
+		cJSON *cmd = cJSON_GetObjectItemCaseSensitive(copy, "metadata");
+		cJSON_DeleteItemFromObjectCaseSensitive(copy, "status");
+		cJSON_DeleteItemFromObjectCaseSensitive(cmd, "resourceVersion");
+		cJSON_DeleteItemFromObjectCaseSensitive(cmd, "managedFields");
+		e->spec = cJSON_PrintUnformatted(copy);
+		cJSON_Delete(copy);
+	}
+	if (!e->ns || !e->name || !e->rv || !e->json || !e->spec) {
 		entry_free(e);
 		memset(e, 0, sizeof *e);
 		return -ENOMEM;
@@ -597,6 +613,7 @@ static int on_event(void *ctx, const struct informer_event *ev)
 	if (rc < 0)
 		return rc;
 	set_rv(r, ev->resource_version);
+	r->progress++;
 	return 0;
 }
 
@@ -694,7 +711,7 @@ static int list(struct reflector *r, long *status, size_t *count, char *err,
 	bool restarted = false;
 	int rc;
 	*status = 0;
-	do {
+	for (;;) {
 		char *path = NULL, *econt = cont ? http_escape(cont) : NULL;
 		struct body b = { 0 };
 		struct kube_result res;
@@ -724,10 +741,11 @@ static int list(struct reflector *r, long *status, size_t *count, char *err,
 			n = 0;
 			free(cont);
 			cont = NULL;
-			rc = 0;
 			continue;
 		}
-	} while (rc == 0 && cont);
+		if (rc < 0 || !cont)
+			break;
+	}
 	if (rc == 0) {
 		qsort(items, n, sizeof *items, entry_cmp);
 		pthread_mutex_lock(&inf->lock);
@@ -764,7 +782,7 @@ static int feed(void *ctx, const char *data, size_t len)
 }
 
 /* One WATCH from r->rv until it ends. *status as in list(); *events: how
- * many events it delivered. */
+ * many events but ERROR it delivered. */
 static int watch(struct reflector *r, long *status, unsigned long *events,
 		 char *err, size_t errlen)
 {
@@ -783,6 +801,7 @@ static int watch(struct reflector *r, long *status, unsigned long *events,
 	}
 	free(erv);
 	informer_stream_init(&s, INFORMER_MAX_LINE, on_event, on_problem, r);
+	r->progress = 0;
 	int rc = kube_stream(inf->k, r->hc, path, timeout_s * 1000L + WATCH_MARGIN_MS,
 			     feed, &s, &inf->stop, &res, err, errlen);
 	free(path);
@@ -790,7 +809,7 @@ static int watch(struct reflector *r, long *status, unsigned long *events,
 	if (rc == 0 && informer_stream_pending(&s))
 		rc = informer_stream_feed(&s, "\n", 1);
 	*status = res.status;
-	*events = s.events;
+	*events = r->progress;
 	kube_result_free(&res);
 	informer_stream_free(&s);
 	if (rc == -EPROTO && r->error_event) {

@@ -120,9 +120,21 @@ Control + metrics port (plain HTTP, no auth)
   POST /_sim/load {"namespace","deployment","rps"}    GET /_sim/load
   GET  /_sim/requests[?since=T]  [{time,method,path,query,content_type,body,
        user,status,accept,user_agent}]            DELETE /_sim/requests
+       (a watch is logged when it starts, with status 200)
   POST /_sim/fault {"method"?, "path_regex"?, "status"?, "count": 1 (-1 =
        forever), "retry_after"?, "delay"? (s), "message"?, "reason"?,
        "drop"? (close the connection)}; GET lists; DELETE clears
+       "watch": true|false limits the fault to watch requests or to the
+       others.  Faults of a watch's stream (with "watch": true):
+         "split": S     each event line goes out as two chunks, S seconds
+                        apart (a line split across reads)
+         "garbage": L   the line L (true: "<html>garbage</html>") first
+         "error410": true   an ERROR event (Status 410 Expired) first, then
+                        the watch ends (as after a compaction)
+         "drop_after": N    the connection is cut (no last chunk) after N
+                        events (0: right after the headers)
+       and of a list: "limit": N   pages of at most N items (a server may
+                        answer fewer than the client's limit)
   POST /_sim/objects  object, list of objects, a List or YAML documents:
        create or replace (uid kept)
   GET  /_sim/deployments/{ns}/{name}              the stored object
@@ -2544,6 +2556,9 @@ class Cluster:
             limit = int(limit) if limit else 0
         except ValueError:
             limit = 0
+        cap = (getattr(req, "stream_fault", None) or {}).get("limit")
+        if cap:
+            limit = min(limit, int(cap)) if limit > 0 else int(cap)
         if limit > 0 and len(items) > limit:
             last = items[limit - 1]["metadata"]
             meta["continue"] = base64.b64encode(json.dumps({
@@ -3352,12 +3367,15 @@ class ApiHandler(BaseHandler):
                  "accept": headers.get("accept"),
                  "user_agent": headers.get("user-agent"), "status": None}
         code = 500
+        recorded = False
         try:
             if user is None and u.path not in ("/healthz", "/livez",
                                                "/readyz", "/version"):
                 raise ApiError(401, "Unauthorized", "Unauthorized")
-            fault = cl.match_fault(self.command, u.path)
+            fault = cl.match_fault(self.command, u.path,
+                                   query.get("watch") in ("1", "true"))
             if fault is not None:
+                req.stream_fault = fault
                 if fault.get("delay"):
                     time.sleep(float(fault["delay"]))
                 if fault.get("drop"):
@@ -3378,6 +3396,10 @@ class ApiHandler(BaseHandler):
             result = cl.handle(req)
             if result[0] == "watch":
                 code = 200
+                # logged as it starts: a watch may last for minutes
+                entry["status"] = code
+                cl.record(entry)
+                recorded = True
                 self.stream_watch(*result[1])
                 return
             code, payload, ctype, hdrs = result
@@ -3401,7 +3423,8 @@ class ApiHandler(BaseHandler):
                 self.close_connection = True
         finally:
             entry["status"] = code
-            cl.record(entry)
+            if not recorded:
+                cl.record(entry)
             log("%s %s %s %s%s %d %.1fms" % (
                 self.client_address[0], (user or {}).get("name", "-"),
                 self.command, u.path, "?" + u.query if u.query else "",
@@ -3414,7 +3437,8 @@ class ApiHandler(BaseHandler):
         except ValueError:
             ts = 1800
         deadline = time.time() + max(0, ts)
-        state = {"sent": False}
+        state = {"sent": False, "events": 0}
+        fault = getattr(req, "stream_fault", None) or {}
 
         def start():
             if not state["sent"]:
@@ -3425,16 +3449,51 @@ class ApiHandler(BaseHandler):
                 self.send_header("Cache-Control", "no-cache, private")
                 self.end_headers()
 
+        def chunk(data):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
         def write(ev):
             start()
             data = json_bytes(ev)
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            self.wfile.flush()
+            if fault.get("split"):
+                chunk(data[:len(data) // 2])
+                time.sleep(float(fault["split"]))
+                chunk(data[len(data) // 2:])
+            else:
+                chunk(data)
+            state["events"] += 1
+            if fault.get("drop_after") is not None and \
+                    state["events"] >= int(fault["drop_after"]):
+                raise _WatchDropped()
         try:
-            cl.watch_events(res, version, ns, req, write, deadline)
+            if fault.get("garbage"):
+                start()
+                g = fault["garbage"]
+                chunk((g if isinstance(g, str) else "<html>garbage</html>")
+                      .encode() + b"\n")
+            if fault.get("drop_after") is not None and \
+                    int(fault["drop_after"]) <= 0:
+                start()
+                raise _WatchDropped()
+            if fault.get("error410"):
+                write({"type": "ERROR", "object": {
+                    "kind": "Status", "apiVersion": "v1", "metadata": {},
+                    "status": "Failure", "message": "too old resource "
+                    "version: %s (%d)" % (req.query.get("resourceVersion"),
+                                          cl.rv), "reason": "Expired",
+                    "code": 410}})
+            else:
+                cl.watch_events(res, version, ns, req, write, deadline)
             start()
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+        except _WatchDropped:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         except ApiError:
             if state["sent"]:
                 self.close_connection = True
@@ -3443,6 +3502,10 @@ class ApiHandler(BaseHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError,
                 socket.timeout, OSError):
             self.close_connection = True
+
+
+class _WatchDropped(Exception):
+    """A fault: cut a watch's connection mid-stream."""
 
 
 def _body_for_log(body):
@@ -3618,10 +3681,12 @@ def _cluster_add_fault(self, f):
     return {k: v for k, v in f.items() if k != "_rx"}
 
 
-def _cluster_match_fault(self, method, path):
+def _cluster_match_fault(self, method, path, watch=False):
     with self.lock:
         for f in self.faults:
             if f.get("method") and f["method"].upper() != method:
+                continue
+            if f.get("watch") is not None and bool(f["watch"]) != watch:
                 continue
             if not f["_rx"].search(path):
                 continue
