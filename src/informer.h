@@ -43,7 +43,9 @@ int informer_start(struct informer *inf);
 /* Wait until the first complete list has been received, at most timeout_ms. true when synced. */
 bool informer_wait_synced(struct informer *inf, long timeout_ms);
 
-/* Increases whenever the set of objects changes (added, modified — a new resourceVersion —, deleted, or a relist that differs). */
+/* Increases whenever the set of objects changes (added, modified apart from
+ * status, resourceVersion and managedFields — a status write changes no
+ * target —, deleted, or a relist that differs). */
 unsigned long informer_version(struct informer *inf);
 
 /* A copy of the current objects: each one IPA object as JSON text (malloc'd, NUL-terminated,

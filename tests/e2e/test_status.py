@@ -1,0 +1,289 @@
+"""What ipad reports and respects on the objects: the status of IPA custom
+resources (src/status.c: observedGeneration, per-item entries, conditions,
+the Targets and Last Action columns of `kubectl get ipa`), the pause
+annotation ipa.shafinhasnat.me/paused on a Deployment or an IPA, and a
+spec.replicas changed outside ipad (held one cycle, not overwritten). The
+real ipad, kubesim, Prometheus, the IPA agent stub, journald.
+
+Run: IPAD_BIN=$PWD/build/src/ipad unshare --mount --propagation private \
+     /usr/bin/python3 -m pytest -q tests/e2e/test_status.py
+"""
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from e2e_helpers import EX_OK, conf_for, container, deployment, ipa_yaml, namespace
+
+KUBECTL = os.environ.get("KUBECTL") or shutil.which(
+    "kubectl", path="/usr/bin:/usr/local/bin") or "/usr/bin/kubectl"
+RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
+             "limits": {"cpu": "1", "memory": "250Mi"}}
+PAUSED = {"ipa.shafinhasnat.me/paused": "true"}
+
+
+def replicas(n):
+    """An agent answer for n replicas with the resources as they are."""
+    return {"replicas": n, "cpu_request": "100m", "cpu_limit": "1",
+            "memory_request": "125Mi", "memory_limit": "250Mi"}
+IPAS = "/apis/ipa.shafinhasnat.me/v1alpha1/namespaces/%s/ipas"
+CRD = os.path.join(os.path.dirname(__file__), "..", "..", "packaging", "manifests",
+                   "ipa-crd.yaml")
+
+
+def make_deployment(sim, prometheus, ns, name="web", replicas=2, annotations=None):
+    sim.apply(namespace(ns))
+    sim.apply(deployment(ns, name, replicas, [container("app", resources=RESOURCES)],
+                         annotations=annotations))
+    sim.set_load(ns, name, 5.0)
+    prometheus.wait_for(
+        'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="%s",'
+        'pod=~"%s-.*",container!="",image!=""}[2m]))' % (ns, name),
+        lambda r: len(r) >= replicas, timeout=60)
+
+
+def file_ipa(name, ns, prometheus, llmstub, annotations=None, deployments=("web",)):
+    doc = yaml.safe_load(ipa_yaml(name, [{"deployment": d, "namespace": ns}
+                                         for d in deployments],
+                                  prometheus.url, llmstub.url))
+    if annotations:
+        doc["metadata"]["annotations"] = dict(annotations)
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def ipa_object(ns, name, items, prometheus, llmstub, annotations=None):
+    obj = yaml.safe_load(ipa_yaml(name, items, prometheus.url, llmstub.url))
+    obj["metadata"]["namespace"] = ns
+    if annotations:
+        obj["metadata"]["annotations"] = dict(annotations)
+    return obj
+
+
+def watching_conf(kubeconfig, prometheus, ns, **kw):
+    return conf_for(kubeconfig, prometheus.url, interval="1s",
+                    extra="watch-ipas = true\nipa-namespaces = %s\n" % ns, **kw)
+
+
+def wait_until(what, predicate, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def ipa_status(sim, ns, name):
+    code, body = sim.api("GET", IPAS % ns + "/" + name)
+    assert code == 200, body
+    return body.get("status") or {}
+
+
+def condition(status, type_):
+    for c in status.get("conditions", []):
+        if c["type"] == type_:
+            return c
+    raise AssertionError("no condition %s in %s" % (type_, status))
+
+
+def kubectl(sim, *args):
+    if not os.path.exists(KUBECTL):
+        pytest.skip("kubectl is not installed")
+    p = subprocess.run([KUBECTL, "--kubeconfig", sim.kubeconfig("token"), "--cache-dir",
+                        os.path.join(sim.state_dir, "kubectl-cache")] + list(args),
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+# -- pause ---------------------------------------------------------------------------
+def test_paused_deployment_is_observed_and_held(sim, prometheus, llmstub, kubeconfig,
+                                                run_ipad, decisions, unique):
+    ns = unique("pausedep")
+    make_deployment(sim, prometheus, ns, annotations=PAUSED)
+    llmstub.mode("fixed", text=replicas(4))
+    res = run_ipad(conf_for(kubeconfig, prometheus.url),
+                   [file_ipa("ipa-" + ns, ns, prometheus, llmstub)], ["--once"])
+    assert res.rc == EX_OK, res
+    rec = decisions(res)[0]
+    assert rec["PRIORITY"] == "6" and rec["IPA_ACTION"] == "hold", rec
+    assert rec["IPA_REASON"] == ("paused by the annotation ipa.shafinhasnat.me/paused on "
+                                 "Deployment %s/web" % ns), rec
+    assert rec["IPA_REPLICAS_FROM"] == "2" and rec["IPA_READY_REPLICAS"], rec
+    assert llmstub.requests() == []      # nothing to advise on
+    assert sim.deployment(ns, "web")["spec"]["replicas"] == 2
+
+
+def test_paused_ipa_file_holds_its_items(sim, prometheus, llmstub, kubeconfig,
+                                         run_ipad, decisions, unique):
+    ns = unique("pauseipa")
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=replicas(4))
+    res = run_ipad(conf_for(kubeconfig, prometheus.url),
+                   [file_ipa("my-ipa", ns, prometheus, llmstub, annotations=PAUSED)],
+                   ["--once"])
+    assert res.rc == EX_OK, res
+    rec = decisions(res)[0]
+    assert rec["PRIORITY"] == "6" and rec["IPA_ACTION"] == "hold", rec
+    assert rec["IPA_REASON"].startswith("paused by the annotation "
+                                        "ipa.shafinhasnat.me/paused on IPA "), rec
+    assert rec["IPA_REASON"].endswith("my-ipa"), rec
+    assert sim.deployment(ns, "web")["spec"]["replicas"] == 2
+
+
+# -- spec.replicas changed outside ipad ------------------------------------------------
+def test_manual_scale_is_noticed_and_not_overwritten(sim, prometheus, llmstub, kubeconfig,
+                                                     start_ipad, decisions, unique):
+    ns = unique("manual")
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=replicas(3))
+    dm = start_ipad(conf_for(kubeconfig, prometheus.url, interval="2s"),
+                    [file_ipa("ipa-" + ns, ns, prometheus, llmstub)])
+    decisions(dm, 1, timeout=30, IPA_ACTION="scale", IPA_REPLICAS_TO="3")
+    # Someone scales by hand between cycles.
+    if os.path.exists(KUBECTL):
+        kubectl(sim, "scale", "deployment", "web", "-n", ns, "--replicas=7")
+    else:
+        code, body = sim.api("PATCH", "/apis/apps/v1/namespaces/%s/deployments/web/scale" % ns,
+                             {"spec": {"replicas": 7}}, "application/merge-patch+json")
+        assert code == 200, body
+    rec = decisions(dm, 1, timeout=30, IPA_REPLICAS_FROM="7")[0]
+    assert rec["IPA_ACTION"] == "hold" and rec["PRIORITY"] == "5", rec
+    assert rec["IPA_REASON"].startswith(
+        "spec.replicas changed from 3 to 7 outside ipad since its last write at "), rec
+    assert rec["IPA_REASON"].endswith("; holding this cycle"), rec
+    assert sim.deployment(ns, "web")["spec"]["replicas"] == 7
+    # The next cycle takes 7 as the baseline: no second such hold.
+    llmstub.mode("fixed", text=replicas(7))
+    recs = decisions(dm, 3, timeout=30, IPA_REPLICAS_FROM="7")
+    assert all("outside ipad" not in r.get("IPA_REASON", "") for r in recs[1:]), recs
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+
+
+# -- IPA custom resources: the status subresource ------------------------------------------
+def test_ipa_status_items_conditions_and_columns(sim, prometheus, llmstub, kubeconfig,
+                                                 start_ipad, decisions, unique):
+    ns = unique("status")
+    make_deployment(sim, prometheus, ns, "web")
+    make_deployment(sim, prometheus, ns, "api", annotations=PAUSED)
+    llmstub.mode("fixed", text=replicas(3))
+    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns},
+                                        {"deployment": "api", "namespace": ns}],
+                         prometheus, llmstub))
+    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
+    decisions(dm, 1, timeout=30, IPA_NAME="my-ipa", IPA_ACTION="scale")
+
+    st = wait_until("the status with lastAction",
+                    lambda: (lambda s: s if s.get("lastAction") else None)(
+                        ipa_status(sim, ns, "my-ipa")))
+    code, obj = sim.api("GET", IPAS % ns + "/my-ipa")
+    assert st["observedGeneration"] == obj["metadata"]["generation"], st
+    assert st["targets"] == 2, st
+    assert st["status"] == "Success", st
+    assert st["lastAction"].startswith("scaled %s/web 2→3 at " % ns), st
+    web, api = st["items"]
+    assert (web["deployment"], web["namespace"], api["deployment"]) == ("web", ns, "api"), st
+    assert web["currentReplicas"] in (2, 3) and web["desiredReplicas"] == 3, web
+    assert web["lastAction"] == "scaled %s/web 2→3" % ns, web
+    assert web["lastAdvisor"] == "ipa-agent" and web["lastAdvisorLatencyMs"] >= 0, web
+    assert "lastError" not in web, web
+    assert api["state"] == "Paused" and api["currentReplicas"] == 2, api
+    assert condition(st, "Ready")["status"] == "True", st
+    active = condition(st, "ScalingActive")
+    assert (active["status"], active["reason"]) == ("False", "Paused"), active
+    assert active["observedGeneration"] == obj["metadata"]["generation"], active
+    assert condition(st, "ScalingLimited")["status"] == "False", st
+
+    kubectl(sim, "apply", "-f", CRD)      # the printer columns
+    out = kubectl(sim, "get", "ipa", "my-ipa", "-n", ns)
+    header, row = out.splitlines()[:2]
+    assert header.split()[:4] == ["NAME", "TARGETS", "LAST", "ACTION"], out
+    assert row.split()[1] == "2" and "scaled" in row and "%s/web" % ns in row, out
+
+    # Unpaused: ScalingActive turns True with a new lastTransitionTime,
+    # Ready keeps its own.
+    ready_since = condition(st, "Ready")["lastTransitionTime"]
+    code, body = sim.api("PATCH", "/apis/apps/v1/namespaces/%s/deployments/api" % ns,
+                         {"metadata": {"annotations": {"ipa.shafinhasnat.me/paused": None}}},
+                         "application/merge-patch+json")
+    assert code == 200, body
+    st = wait_until("ScalingActive True", lambda: (lambda s: s if condition(
+        s, "ScalingActive")["status"] == "True" else None)(ipa_status(sim, ns, "my-ipa")))
+    assert condition(st, "Ready")["lastTransitionTime"] == ready_since, st
+    assert condition(st, "ScalingActive")["reason"] == "ValidAdvice", st
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+
+
+def test_paused_ipa_object(sim, prometheus, llmstub, kubeconfig, start_ipad, decisions,
+                           unique):
+    ns = unique("pausecr")
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=replicas(4))
+    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns}],
+                         prometheus, llmstub, annotations=PAUSED))
+    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
+    rec = decisions(dm, 1, timeout=30, IPA_NAME="my-ipa")[0]
+    assert rec["PRIORITY"] == "6" and rec["IPA_ACTION"] == "hold", rec
+    assert rec["IPA_REASON"] == ("paused by the annotation ipa.shafinhasnat.me/paused on "
+                                 "IPA %s/my-ipa" % ns), rec
+    st = wait_until("a status", lambda: ipa_status(sim, ns, "my-ipa").get("items"))
+    st = ipa_status(sim, ns, "my-ipa")
+    assert st["items"][0]["state"] == "Paused", st
+    active = condition(st, "ScalingActive")
+    assert (active["status"], active["reason"]) == ("False", "Paused"), active
+    assert sim.deployment(ns, "web")["spec"]["replicas"] == 2
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+
+
+def test_refused_item_status_and_event_on_the_ipa(sim, prometheus, llmstub, kubeconfig,
+                                                  start_ipad, decisions, unique):
+    ns = unique("refused")
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=replicas(2))
+    sim.apply(ipa_object(ns, "first", [{"deployment": "web", "namespace": ns}],
+                         prometheus, llmstub))
+    time.sleep(1.1)   # creationTimestamp has whole seconds
+    sim.apply(ipa_object(ns, "second", [{"deployment": "web", "namespace": ns}],
+                         prometheus, llmstub))
+    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
+    decisions(dm, 1, timeout=30, IPA_NAME="second")
+    st = wait_until("the status of second",
+                    lambda: ipa_status(sim, ns, "second").get("conditions") and
+                    ipa_status(sim, ns, "second"))
+    assert st["targets"] == 0 and st["items"][0]["state"] == "Refused", st
+    ready = condition(st, "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "ConflictingClaim"), ready
+    assert "first" in ready["message"], ready
+    assert condition(ipa_status(sim, ns, "first"), "Ready")["status"] == "True"
+
+    def claim_events():
+        code, body = sim.api("GET", "/api/v1/namespaces/%s/events" % ns)
+        assert code == 200, body
+        return [e for e in body["items"] if e["reason"] == "ConflictingClaim"]
+    evs = wait_until("a ConflictingClaim Event", claim_events)
+    code, obj = sim.api("GET", IPAS % ns + "/second")
+    assert evs[0]["type"] == "Warning", evs
+    assert evs[0]["involvedObject"] == {"apiVersion": "ipa.shafinhasnat.me/v1alpha1",
+                                        "kind": "IPA", "name": "second", "namespace": ns,
+                                        "uid": obj["metadata"]["uid"]}, evs
+    # aggregated: one Event whose count grows
+    wait_until("count 2", lambda: claim_events()[0]["count"] >= 2)
+    assert len(claim_events()) == 1
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+
+
+def test_status_is_never_written_in_dry_run(sim, prometheus, llmstub, kubeconfig,
+                                            start_ipad, decisions, unique):
+    ns = unique("statusdry")
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=replicas(3))
+    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns}],
+                         prometheus, llmstub))
+    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns), args=["--dry-run"])
+    decisions(dm, 2, timeout=30, IPA_NAME="my-ipa")
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+    assert ipa_status(sim, ns, "my-ipa") == {}
