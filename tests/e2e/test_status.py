@@ -287,3 +287,31 @@ def test_status_is_never_written_in_dry_run(sim, prometheus, llmstub, kubeconfig
     decisions(dm, 2, timeout=30, IPA_NAME="my-ipa")
     assert dm.stop() == 0, dm.stderr()[-4000:]
     assert ipa_status(sim, ns, "my-ipa") == {}
+
+
+def test_failed_status_write_is_a_warning_never_a_failed_decision(
+        sim, prometheus, llmstub, kubeconfig, start_ipad, decisions, lifecycle, unique):
+    ns = unique("statusfail")
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=replicas(2))
+    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns}],
+                         prometheus, llmstub))
+    sim.fault(method="PATCH", path_regex="^" + IPAS % ns + "/my-ipa/status", status=403,
+              count=-1)
+    try:
+        dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
+        rec = decisions(dm, 1, timeout=30, IPA_NAME="my-ipa")[0]
+        warn = lifecycle(dm, 1, timeout=15, PRIORITY="4")
+    finally:
+        sim.clear_faults()
+    assert rec["PRIORITY"] == "6", rec
+    assert any(r["MESSAGE"].startswith("IPA %s/my-ipa (cluster sim): the status is not "
+                                       "written: PATCH " % ns) and "403" in r["MESSAGE"]
+               for r in warn), warn
+    # Deleted meanwhile: no warning about its status.
+    code, body = sim.api("DELETE", IPAS % ns + "/my-ipa")
+    assert code == 200, body
+    time.sleep(3)
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+    assert not any("the status is not written" in r["MESSAGE"] and "404" in r["MESSAGE"]
+                   for r in lifecycle(dm, 1, PRIORITY="4")), warn
