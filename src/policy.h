@@ -9,10 +9,10 @@
  *     object that carries it.
  *     Changed outside ipad: spec.replicas differs from what ipad last wrote
  *     (h->written_replicas, when h->written_ms says there was a write) →
- *     hold this cycle at PRIORITY 5 with outside_change set;
+ *     hold this cycle at PRIORITY 5 with outside_change set, so that a
+ *     kubectl scale is not overwritten by the advice of the same cycle;
  *     policy_remember() then takes the new count as the baseline, so the
- *     next cycle decides from it (client-go's controllers likewise never
- *     fight a user's kubectl scale within one sync).
+ *     next cycle decides from it.
  *  1. spec.replicas 0 while minReplicas >= 1: someone disabled scaling
  *     (HPA's convention) → hold.
  *  2. No advice (advisor failed, answer refused, fallback hold) → hold.
