@@ -10,6 +10,11 @@
 #   6. the packaging checks (tests/package.sh build: manual pages, the unit's
 #      security score, make distcheck, .deb build/lintian/install/purge,
 #      .rpm smoke build),
+#   7. the .deb under a real systemd (pytest tests/systemd): a Debian 12
+#      booted with systemd-nspawn installs it, starts ipad.service against
+#      the demo environment, reloads and stops it, reads the journal
+#      (skips, with the reason, where that cannot run; IPAD_TEST_ROOTFS
+#      caches the debootstrap tree, see the test's docstring),
 # and ends with exactly one line "N passed, N failed[, N skipped]".
 # Exit status: 0 only when nothing failed and every suite ran.
 #
@@ -132,8 +137,13 @@ else
     say "e2e: no private mount namespace (not root?): journald tests will skip"
     "$@"
 fi
-if [ -f "$JUNIT" ]; then
-    counts=$("$PY" - "$JUNIT" <<'EOF'
+# junit_counts NAME FILE: add the counts of a pytest junit file to the totals
+junit_counts() {
+    if [ ! -f "$2" ]; then
+        broken "$1: pytest did not run (no $2)"
+        return
+    fi
+    counts=$("$PY" - "$2" <<'EOF'
 import sys
 import xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
@@ -146,16 +156,15 @@ print(t - f - e - s, f + e, s)
 EOF
     )
     if [ -n "$counts" ]; then
-        set -- $counts
-        say "e2e: $1 passed, $2 failed, $3 skipped"
-        PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); SKIPPED=$((SKIPPED + $3))
-        [ $(($1 + $2 + $3)) -gt 0 ] || broken "e2e: no test collected"
+        set -- "$1" $counts
+        say "$1: $2 passed, $3 failed, $4 skipped"
+        PASSED=$((PASSED + $2)); FAILED=$((FAILED + $3)); SKIPPED=$((SKIPPED + $4))
+        [ $(($2 + $3 + $4)) -gt 0 ] || broken "$1: no test collected"
     else
-        broken "e2e: unreadable $JUNIT"
+        broken "$1: unreadable $2"
     fi
-else
-    broken "e2e: pytest did not run (no $JUNIT)"
-fi
+}
+junit_counts e2e "$JUNIT"
 
 # -- 6. packaging ---------------------------------------------------------------------
 # tests/package.sh: man pages, the unit's security score, the catalog,
@@ -174,6 +183,21 @@ if [ "$pkg_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     tail -n 60 build/package.err >&2
     broken "tests/package.sh exited $pkg_rc without a failed check"
 fi
+
+# -- 7. the .deb under a real systemd ------------------------------------------------------
+# tests/systemd boots a Debian 12 (debootstrap tree, cached) with systemd-nspawn
+# and runs the shipped unit from the .deb that tests/package.sh just built.
+say "systemd: pytest tests/systemd (the .deb in a booted Debian 12)"
+JUNIT=$ROOT/build/systemd-junit.xml
+rm -f "$JUNIT"
+IPAD_DEB=$(ls build/package/deb/ipad_*.deb 2>/dev/null | grep -v dbgsym | head -n 1)
+IPAD_TEST_LOG=$ROOT/build/systemd-unit-test.log
+export IPAD_DEB IPAD_TEST_LOG
+"$PY" -m pytest -p no:cacheprovider -q -rfEs --junitxml="$JUNIT" tests/systemd \
+    >build/systemd.out 2>&1
+tail -n 25 build/systemd.out >&2
+[ -f "$IPAD_TEST_LOG" ] && sed 's/^/   /' "$IPAD_TEST_LOG" >&2
+junit_counts systemd "$JUNIT"
 
 # -- summary ---------------------------------------------------------------------------
 if [ -n "$BROKEN" ]; then

@@ -9,7 +9,10 @@ PKGS="build-essential autoconf automake libtool pkg-config
       libcmocka-dev
       prometheus systemd openssl mandoc valgrind util-linux curl
       python3 python3-pytest python3-pytest-timeout python3-yaml python3-cryptography
-      debhelper lintian rpm fakeroot dpkg-dev"
+      debhelper lintian rpm fakeroot dpkg-dev
+      debootstrap systemd-container"
+# (debootstrap and systemd-nspawn: tests/systemd boots a Debian 12 to run
+# the .deb's unit under a real systemd.)
 # (debhelper 13.11 provides dh-sequence-installsysusers, a virtual package
 # that dpkg-query cannot see as installed: name the real one.)
 
