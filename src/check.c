@@ -14,16 +14,33 @@
 
 #define SSAR_PATH "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
+struct permission {
+	const char *verb, *group, *resource, *subresource, *column;
+};
+
 /* The permissions ipad needs on the Deployments of a namespace. */
-static const struct permission {
-	const char *verb, *subresource, *column;
-} permissions[] = {
-	{ "get", NULL, "GET" },
-	{ "patch", NULL, "PATCH" },
-	{ "get", "scale", "GET-SCALE" },
-	{ "patch", "scale", "PATCH-SCALE" },
+static const struct permission permissions[] = {
+	{ "get", "apps", "deployments", NULL, "GET" },
+	{ "patch", "apps", "deployments", NULL, "PATCH" },
+	{ "get", "apps", "deployments", "scale", "GET-SCALE" },
+	{ "patch", "apps", "deployments", "scale", "PATCH-SCALE" },
 };
 #define NPERM (sizeof(permissions) / sizeof(permissions[0]))
+
+/* With watch-ipas: on the IPA objects of the watched namespaces. */
+static const struct permission ipa_permissions[] = {
+	{ "list", "ipa.shafinhasnat.me", "ipas", NULL, NULL },
+	{ "watch", "ipa.shafinhasnat.me", "ipas", NULL, NULL },
+	{ "patch", "ipa.shafinhasnat.me", "ipas", "status", NULL },
+};
+
+/* With leader-election: on the Leases of the lease namespace. */
+static const struct permission lease_permissions[] = {
+	{ "get", "coordination.k8s.io", "leases", NULL, NULL },
+	{ "create", "coordination.k8s.io", "leases", NULL, NULL },
+	{ "update", "coordination.k8s.io", "leases", NULL, NULL },
+};
+#define NEXTRA 3
 
 /* Problems are printed after the table. */
 struct problems {
@@ -63,8 +80,8 @@ static int can_i(struct kube_cluster *k, struct http_client *hc, const char *ns,
 						"resourceAttributes")) &&
 		  cJSON_AddStringToObject(ra, "namespace", ns) &&
 		  cJSON_AddStringToObject(ra, "verb", perm->verb) &&
-		  cJSON_AddStringToObject(ra, "group", "apps") &&
-		  cJSON_AddStringToObject(ra, "resource", "deployments") &&
+		  cJSON_AddStringToObject(ra, "group", perm->group) &&
+		  cJSON_AddStringToObject(ra, "resource", perm->resource) &&
 		  (!perm->subresource ||
 		   cJSON_AddStringToObject(ra, "subresource", perm->subresource));
 	char *text = ok ? cJSON_PrintUnformatted(body) : NULL;
@@ -108,6 +125,65 @@ static size_t namespaces_of(const struct target_list *targets, const char *name,
 			out[n++] = t->namespace;
 	}
 	return n;
+}
+
+/* The permissions of perms (NEXTRA of them) in namespace ns ("": all
+ * namespaces), each denied one or failed review a problem line
+ * "CLUSTER: WHAT: VERB RESOURCE[/SUB] in NS: denied". Returns 0 or
+ * -EACCES; -EHOSTUNREACH when the credentials were refused. */
+static int check_extra(struct kube_cluster *k, struct http_client *hc, const char *what,
+		       const struct permission *perms, const char *ns, struct problems *p)
+{
+	char err[1024];
+	int worst = 0;
+
+	for (size_t j = 0; j < NEXTRA; j++) {
+		int ok = can_i(k, hc, ns, &perms[j], err, sizeof(err));
+
+		if (ok == 1)
+			continue;
+		if (ok == -EKEYREJECTED) {
+			add_problem(p, "%s: %s", k->name, err);
+			return -EHOSTUNREACH;
+		}
+		if (ok == 0)
+			add_problem(p, "%s: %s: %s %s%s%s in %s%s: denied", k->name, what,
+				    perms[j].verb, perms[j].resource,
+				    perms[j].subresource ? "/" : "",
+				    perms[j].subresource ? perms[j].subresource : "",
+				    *ns ? "namespace " : "all namespaces", ns);
+		else
+			add_problem(p, "%s: %s: %s", k->name, what, err);
+		worst = -EACCES;
+	}
+	return worst;
+}
+
+/* The IPA objects' and Leases' permissions of cluster c of cfg. */
+static int check_watch_and_lease(const struct ipad_config *cfg, int c, struct kube_cluster *k,
+				 struct http_client *hc, struct problems *p)
+{
+	const struct cluster_config *cc = &cfg->clusters[c];
+	int worst = 0, rc;
+
+	if (cc->watch_ipas && !cc->ipa_namespaces)
+		worst = check_extra(k, hc, "IPA objects", ipa_permissions, "", p);
+	if (cc->watch_ipas && cc->ipa_namespaces) {
+		char *list = strdup(cc->ipa_namespaces), *save = NULL;
+
+		if (!list)
+			return -ENOMEM;
+		for (char *ns = strtok_r(list, " \t,", &save); ns && worst != -EHOSTUNREACH;
+		     ns = strtok_r(NULL, " \t,", &save))
+			if ((rc = check_extra(k, hc, "IPA objects", ipa_permissions, ns, p)) < 0)
+				worst = rc;
+		free(list);
+	}
+	if (cfg->leader_election && worst != -EHOSTUNREACH &&
+	    (rc = check_extra(k, hc, "leader election", lease_permissions,
+			      cfg->lease_namespace, p)) < 0)
+		worst = rc;
+	return worst;
 }
 
 /* Check one cluster; returns 0, -EHOSTUNREACH or -EACCES. */
@@ -189,6 +265,11 @@ int check_online(const struct ipad_config *cfg, const struct target_list *target
 	fputc('\n', out);
 	for (int i = 0; i < cfg->cluster_count; i++) {
 		int rc = check_cluster(&clusters[i], hc, targets, out, &p);
+		if (rc == 0 || rc == -EACCES) {
+			int xrc = check_watch_and_lease(cfg, i, &clusters[i], hc, &p);
+			if (xrc < 0 && (rc == 0 || xrc != -EACCES))
+				rc = xrc;
+		}
 		if (rc == -ENOMEM || (rc < 0 && worst != -ENOMEM && worst != -EHOSTUNREACH))
 			worst = rc;
 	}

@@ -6,7 +6,11 @@
  * per target namespace one SelfSubjectAccessReview
  * (POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews, what
  * `kubectl auth can-i` sends) for each permission ipad uses: get and patch
- * deployments, get and patch deployments/scale (group apps). A 401 means
+ * deployments, get and patch deployments/scale (group apps); with
+ * watch-ipas, list and watch ipas and patch ipas/status (group
+ * ipa.shafinhasnat.me) in each watched namespace or in all; with
+ * leader-election, get, create and update leases (coordination.k8s.io)
+ * in the lease namespace. A 401 means
  * the credentials are refused. Exec credential plugins run as they would
  * in the daemon. */
 #ifndef IPAD_CHECK_H
@@ -25,6 +29,8 @@
  *   CLUSTER  NAMESPACE  SERVER                    VERSION  GET  PATCH  GET-SCALE  PATCH-SCALE
  *   eu       shop       https://eu.example:6443   v1.32.0  yes  yes    yes        no
  *   eu: shop: patch deployments/scale: denied
+ *   eu: IPA objects: patch ipas/status in all namespaces: denied
+ *   eu: leader election: update leases in namespace kube-system: denied
  *
  * Each request takes at most the cluster's request-timeout (an exec
  * plugin's run comes on top). Returns the exit status of

@@ -129,3 +129,31 @@ def test_online_needs_check_config_and_a_good_config(kubesim, run_ipad, llmstub,
                    files, ["--check-config", "--online"])
     assert res.rc == EX_CONFIG, res
     assert "CLUSTER" not in res.stdout, res
+
+
+def test_watched_ipas_and_leases_are_checked(kubesim, run_ipad, llmstub):
+    """With watch-ipas and leader-election, the IPA objects' and the Leases'
+    permissions are asked too; a user who may not patch or update is told
+    which one is missing."""
+    clusters = [("good", kubesim.kubeconfig("token")),
+                ("ro", kubesim.kubeconfig("forbidden"))]
+    text = conf_for(clusters, "http://127.0.0.1:9")
+    text = text.replace("[cluster ro]\n", "[cluster ro]\nwatch-ipas = true\n"
+                        "ipa-namespaces = ns-a, ns-b\n")
+    text = text.replace("[cluster good]\n", "[cluster good]\nwatch-ipas = true\n")
+    text = text.replace("[ipad]\n", "[ipad]\nleader-election = true\n")
+    kubesim.clear_requests()
+    res = run_ipad(text, files_for(clusters, "http://127.0.0.1:9", llmstub.url),
+                   ["--check-config", "--online"])
+    assert res.rc == EX_NOPERM, res
+    assert res.stdout.splitlines()[0] == ("4 targets, 2 clusters (IPA objects watched in 2), "
+                                          "advisor ipa-agent"), res.stdout
+    rows, problems = table(res.stdout)
+    assert not [p for p in problems if p.startswith("good:")], problems
+    for ns in ("ns-a", "ns-b"):
+        assert "ro: IPA objects: patch ipas/status in namespace %s: denied" % ns in problems
+    assert "ro: leader election: update leases in namespace kube-system: denied" in problems
+    assert not [p for p in problems if "list ipas" in p or "get leases" in p], problems
+    reviews = [r for r in kubesim.requests() if r["path"].endswith("/selfsubjectaccessreviews")]
+    # 4 per target namespace, 3 per watched namespace (all = 1), 3 for leases
+    assert len(reviews) == 2 * 4 + (1 + 2) * 3 + 2 * 3, len(reviews)
