@@ -133,6 +133,50 @@ void status_item_record(struct status_item *it, const struct decision_record *re
 		set(it, STATUS_ACTIVE, NULL, NULL);
 }
 
+/* "2026-11-30T02:41:07Z" (what rfc3339() writes; fractions and offsets
+ * are not) to Unix ms; -1 when it is not that. */
+static int64_t parse_rfc3339(const char *text)
+{
+	struct tm tm = { 0 };
+	char z = 0;
+	int n = 0;
+
+	if (!text || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon,
+			    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z, &n) != 7 ||
+	    z != 'Z' || text[n] != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+void status_item_resume(struct status_item *it, const cJSON *previous)
+{
+	const cJSON *e;
+
+	if (!it->target || it->last_action_ms > 0)
+		return;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(previous, "items")) {
+		const cJSON *dep = cJSON_GetObjectItemCaseSensitive(e, "deployment");
+		const cJSON *ns = cJSON_GetObjectItemCaseSensitive(e, "namespace");
+		const cJSON *what = cJSON_GetObjectItemCaseSensitive(e, "lastAction");
+		const cJSON *when = cJSON_GetObjectItemCaseSensitive(e, "lastActionTime");
+		int64_t ms;
+
+		if (!cJSON_IsString(dep) || !cJSON_IsString(ns) || !cJSON_IsString(what) ||
+		    !cJSON_IsString(when) || strcmp(dep->valuestring, it->target->deployment) != 0 ||
+		    strcmp(ns->valuestring, it->target->namespace) != 0)
+			continue;
+		ms = parse_rfc3339(when->valuestring);
+		if (ms > 0) {
+			snprintf(it->last_action, sizeof(it->last_action), "%.*s",
+				 (int)sizeof(it->last_action) - 1, what->valuestring);
+			it->last_action_ms = ms;
+		}
+		return;
+	}
+}
+
 /* ---- composing --------------------------------------------------------- */
 
 static int by_item(const void *a, const void *b)

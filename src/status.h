@@ -84,6 +84,13 @@ struct status_item {
 void status_item_record(struct status_item *it, const struct decision_record *rec,
 			enum outcome outcome, bool conflict, int64_t now_ms);
 
+/* After a restart or a rebuild of the targets: take its lastAction and
+ * lastActionTime from the entry for the same Deployment in previous, the
+ * .status the IPA object carries (NULL: none), when it has none itself.
+ * An entry whose time is not RFC 3339 ("2026-11-30T02:41:07Z") is
+ * ignored. */
+void status_item_resume(struct status_item *it, const cJSON *previous);
+
 /* The CamelCase condition reason of the first guardrail that the
  * decision's reason text (policy.h) names: TooManyReplicas (maxReplicas),
  * TooFewReplicas (minReplicas), ScaleUpStabilized, ScaleDownStabilized,

@@ -16,7 +16,8 @@ import time
 import pytest
 import yaml
 
-from e2e_helpers import EX_OK, conf_for, container, deployment, ipa_yaml, namespace
+from e2e_helpers import (EX_OK, conf_for, container, deployment, ipa_yaml, namespace,
+                         req_method, req_path)
 
 KUBECTL = os.environ.get("KUBECTL") or shutil.which(
     "kubectl", path="/usr/bin:/usr/local/bin") or "/usr/bin/kubectl"
@@ -315,3 +316,34 @@ def test_failed_status_write_is_a_warning_never_a_failed_decision(
     assert dm.stop() == 0, dm.stderr()[-4000:]
     assert not any("the status is not written" in r["MESSAGE"] and "404" in r["MESSAGE"]
                    for r in lifecycle(dm, 1, PRIORITY="4")), warn
+
+
+def test_status_survives_a_restart(sim, prometheus, llmstub, kubeconfig, start_ipad,
+                                   decisions, unique):
+    ns = unique("statusrs")
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=replicas(3))
+    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns}],
+                         prometheus, llmstub))
+    conf = watching_conf(kubeconfig, prometheus, ns)
+    dm = start_ipad(conf)
+    st = wait_until("the status with lastAction",
+                    lambda: (lambda s: s if s.get("lastAction") else None)(
+                        ipa_status(sim, ns, "my-ipa")))
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+    time.sleep(1.1)   # timestamps have whole seconds
+    sim.clear_requests()
+    dm = start_ipad(conf)
+    decisions(dm, 1, timeout=30, IPA_NAME="my-ipa")
+
+    def status_written():
+        return any(req_method(r) == "PATCH" and req_path(r).endswith(
+            "/namespaces/%s/ipas/my-ipa/status" % ns) for r in sim.requests())
+    wait_until("a status written after the restart", status_written)
+    again = ipa_status(sim, ns, "my-ipa")
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+    for type_ in ("Ready", "ScalingActive", "ScalingLimited"):
+        assert condition(again, type_)["lastTransitionTime"] == \
+            condition(st, type_)["lastTransitionTime"], (st, again)
+    assert again["items"][0]["lastAction"] == "scaled %s/web 2→3" % ns, again
+    assert again["items"][0]["lastActionTime"] == st["items"][0]["lastActionTime"], again

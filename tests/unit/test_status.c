@@ -311,6 +311,42 @@ static void test_compose_refused(void **state)
 	cJSON_Delete(st);
 }
 
+/* After a restart: the item's last action comes back from the object. */
+static void test_resume(void **state)
+{
+	struct target t = target("web", 0);
+	struct status_item it = { .target = &t, .advisor_latency_ms = -1 };
+	cJSON *prev = cJSON_Parse("{\"items\":["
+		"{\"deployment\":\"api\",\"namespace\":\"shop\",\"lastAction\":\"x\","
+		"\"lastActionTime\":\"2023-11-14T22:00:00Z\"},"
+		"{\"deployment\":\"web\",\"namespace\":\"shop\","
+		"\"lastAction\":\"scaled shop/web 8→10\","
+		"\"lastActionTime\":\"2023-11-14T22:12:20Z\"}]}");
+
+	(void)state;
+	assert_non_null(prev);
+	status_item_resume(&it, prev);
+	assert_string_equal(it.last_action, "scaled shop/web 8→10");
+	assert_true(it.last_action_ms == NOW - 60000);
+	/* its own is kept */
+	snprintf(it.last_action, sizeof(it.last_action), "scaled shop/web 10→3");
+	it.last_action_ms = NOW;
+	status_item_resume(&it, prev);
+	assert_string_equal(it.last_action, "scaled shop/web 10→3");
+	cJSON_Delete(prev);
+
+	/* a time in another shape is ignored */
+	it.last_action_ms = 0;
+	it.last_action[0] = '\0';
+	prev = cJSON_Parse("{\"items\":[{\"deployment\":\"web\",\"namespace\":\"shop\","
+			   "\"lastAction\":\"y\",\"lastActionTime\":\"yesterday\"}]}");
+	status_item_resume(&it, prev);
+	assert_true(it.last_action_ms == 0);
+	status_item_resume(&it, NULL);
+	assert_true(it.last_action_ms == 0);
+	cJSON_Delete(prev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_record_states),
 		cmocka_unit_test(test_compose),
 		cmocka_unit_test(test_compose_refused),
+		cmocka_unit_test(test_resume),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
