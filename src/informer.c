@@ -361,7 +361,8 @@ static bool in_scope(const struct entry *e, const char *ns)
 }
 
 /* Replace the objects of namespace ns (NULL: all) by the n sorted entries
- * of list (taken over); the version moves only when something differs.
+ * of list (taken over); the version moves only when something differs but
+ * status (the objects are replaced anyway: their status is current).
  * Returns 0 or -ENOMEM (list freed, the store unchanged). */
 static int store_replace(struct informer *inf, const char *ns,
 			 struct entry *list, size_t n)
@@ -377,12 +378,7 @@ static int store_replace(struct informer *inf, const char *ns,
 			same = false;
 		j++;
 	}
-	if (same && old == n) {
-		for (size_t i = 0; i < n; i++)
-			entry_free(&list[i]);
-		free(list);
-		return 0;
-	}
+	same = same && old == n;
 	size_t total = inf->count - old + n;
 	struct entry *items = malloc((total ? total : 1) * sizeof *items);
 	if (!items) {
@@ -398,13 +394,16 @@ static int store_replace(struct informer *inf, const char *ns,
 		else
 			items[k++] = inf->items[i];
 	}
-	memcpy(items + k, list, n * sizeof *list);
-	qsort(items, total, sizeof *items, entry_cmp);
+	if (n)   /* memcpy and qsort with NULL are undefined, even for 0 */
+		memcpy(items + k, list, n * sizeof *list);
+	if (total)
+		qsort(items, total, sizeof *items, entry_cmp);
 	free(list);
 	free(inf->items);
 	inf->items = items;
 	inf->count = inf->cap = total;
-	inf->version++;
+	if (!same)
+		inf->version++;
 	return 0;
 }
 
@@ -747,7 +746,8 @@ static int list(struct reflector *r, long *status, size_t *count, char *err,
 			break;
 	}
 	if (rc == 0) {
-		qsort(items, n, sizeof *items, entry_cmp);
+		if (n)   /* qsort(NULL, 0) is undefined */
+			qsort(items, n, sizeof *items, entry_cmp);
 		pthread_mutex_lock(&inf->lock);
 		rc = store_replace(inf, r->ns, items, n);
 		items = NULL;
