@@ -107,6 +107,29 @@ def test_dropped_watch_resumes_from_last_resource_version(
     assert dm.stop() == 0, dm.stderr()[-4000:]
 
 
+def test_watch_that_ends_is_started_again_from_the_last_resource_version(
+        sim, kubeconfig, prometheus, llmstub, start_ipad, lifecycle, unique):
+    ns = unique("ends")
+    sim.apply(namespace(ns))
+    # the first two watches end (normally) after a second, as at their
+    # timeoutSeconds
+    sim.fault(watch=True, path_regex="/namespaces/%s/ipas$" % ns, end_after=1, count=2)
+    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
+    listed(dm, lifecycle, ns, 0)
+    code, obj = sim.api("POST", "%s/namespaces/%s/ipas" % (GV, ns),
+                        ipa_object(ns, "one", [{"deployment": "web", "namespace": ns}],
+                                   prometheus, llmstub))
+    assert code == 201, obj
+    watches = wait_until("a third watch", lambda: (
+        lambda w: w if len(w) >= 3 else None)(ipa_requests(sim, ns, watch=True)), timeout=10)
+    # at once (no backoff after a normal end), from the last version seen
+    assert watches[2]["time"] - watches[0]["time"] < 3.5, watches
+    rvs = [int(w["query"]["resourceVersion"]) for w in watches[:3]]
+    assert rvs[0] < int(obj["metadata"]["resourceVersion"]) <= rvs[1] <= rvs[2], watches
+    assert len(ipa_requests(sim, ns, watch=False)) == 1
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+
+
 def test_too_old_relists_without_a_busy_loop(
         sim, prometheus, llmstub, kubeconfig, start_ipad, decisions, lifecycle, unique):
     ns = unique("gone")

@@ -133,6 +133,8 @@ Control + metrics port (plain HTTP, no auth)
                         the watch ends (as after a compaction)
          "drop_after": N    the connection is cut (no last chunk) after N
                         events (0: right after the headers)
+         "end_after": S     the watch ends normally after S seconds (as
+                        at its timeoutSeconds)
        and of a list: "limit": N   pages of at most N items (a server may
                         answer fewer than the client's limit)
   POST /_sim/objects  object, list of objects, a List or YAML documents:
@@ -3439,6 +3441,8 @@ class ApiHandler(BaseHandler):
         deadline = time.time() + max(0, ts)
         state = {"sent": False, "events": 0}
         fault = getattr(req, "stream_fault", None) or {}
+        if fault.get("end_after") is not None:
+            deadline = min(deadline, time.time() + float(fault["end_after"]))
 
         def start():
             if not state["sent"]:
