@@ -49,7 +49,7 @@ struct reflector {
 	bool running;
 	unsigned seed;             /* rand_r: timeouts and jitter */
 	char *rv;                  /* last resourceVersion seen, or NULL */
-	char *logged;              /* the error logged last, or NULL */
+	char *logged;              /* what failed when last logged, or NULL */
 	char *problem;             /* the kind of skipped line logged last */
 	char *error_event;         /* the message of an ERROR event (not 410) */
 	unsigned long progress;    /* events but ERROR of the current watch */
@@ -499,13 +499,15 @@ static const char *scope(const struct reflector *r, char *buf, size_t len)
 	return buf;
 }
 
-/* Log msg at priority, unless it is the message logged last. */
-static void report(struct reflector *r, int priority, const char *msg)
+/* Log msg at priority, unless the failure logged last was the same (key:
+ * what failed how; the message may vary, e.g. "unreachable N s ago"). */
+static void report(struct reflector *r, const char *key, int priority,
+		   const char *msg)
 {
-	if (r->logged && strcmp(r->logged, msg) == 0)
+	if (r->logged && strcmp(r->logged, key) == 0)
 		return;
 	free(r->logged);
-	r->logged = strdup(msg);
+	r->logged = strdup(key);
 	journal_lifecycle(priority, "%s", msg);
 }
 
@@ -514,8 +516,9 @@ static void report_failure(struct reflector *r, const char *what, long status,
 			   int rc, const char *err)
 {
 	const char *cl = r->inf->k->name;
-	char msg[2048], where[300];
+	char msg[2048], where[300], key[64];
 	scope(r, where, sizeof where);
+	snprintf(key, sizeof key, "%s %ld %d", what, status, rc);
 	if (rc == -ECANCELED)
 		return;   /* stopping */
 	if (status == 404)
@@ -536,7 +539,7 @@ static void report_failure(struct reflector *r, const char *what, long status,
 		snprintf(msg, sizeof msg, "cluster %s: cannot %s IPA objects in %s: %s "
 			 "(retrying)", cl, what, where, err);
 	/* a watch broken off is routine (load balancers end idle streams) */
-	report(r, status >= 200 && status <= 299 && rc != -EPROTO ? 6 : 4, msg);
+	report(r, key, status >= 200 && status <= 299 && rc != -EPROTO ? 6 : 4, msg);
 }
 
 /* The watch went well again: the next failure is logged again. */

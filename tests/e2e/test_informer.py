@@ -15,7 +15,7 @@ import time
 
 import yaml
 
-from e2e_helpers import conf_for, container, deployment, ipa_yaml, namespace
+from e2e_helpers import MSG_LIFECYCLE, conf_for, container, deployment, ipa_yaml, namespace
 
 GV = "/apis/ipa.shafinhasnat.me/v1alpha1"
 RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
@@ -242,6 +242,30 @@ def test_list_pages(sim, kubeconfig, prometheus, llmstub, start_ipad, lifecycle,
     lists = ipa_requests(sim, ns, watch=False)
     assert [bool(r["query"].get("continue")) for r in lists] == [False, True, True], lists
     assert all(r["query"]["limit"] == "500" for r in lists), lists
+    assert dm.stop() == 0, dm.stderr()[-4000:]
+
+
+def test_unreachable_logged_once(sim, kubeconfig, prometheus, start_ipad, lifecycle, journald,
+                                 unique):
+    ns = unique("down")
+    sim.apply(namespace(ns))
+    # every list of the collection: the connection is closed unanswered
+    sim.fault(path_regex="/namespaces/%s/ipas$" % ns, drop=True, count=-1)
+    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
+    prefix = "cluster sim: cannot list IPA objects in namespace %s: GET " % ns
+    lifecycle(dm, 1, timeout=10, PRIORITY="4")
+    time.sleep(3.5)
+    # the cluster counts as unreachable for 5 s (kube.h): the retries in
+    # between fail at once, with a message that changes every time
+    tries = ipa_requests(sim, ns)
+    assert tries and all(r["status"] == 0 for r in tries), tries
+    failed = [r for r in journald.read(MESSAGE_ID=MSG_LIFECYCLE, _PID=str(dm.pid))
+              if r["MESSAGE"].startswith(prefix)]
+    assert len(failed) == 1, failed
+    assert failed[0]["PRIORITY"] == "4", failed
+    sim.clear_faults()
+    lifecycle(dm, 1, timeout=30, PRIORITY="5", MESSAGE="cluster sim: IPA objects in "
+              "namespace %s are listed and watched again (0 objects)" % ns)
     assert dm.stop() == 0, dm.stderr()[-4000:]
 
 
