@@ -81,7 +81,7 @@ SECURITY = os.environ.get("IPAD_TEST_SECURITY_MIRROR",
 SOURCES = "deb %s bookworm main\ndeb %s bookworm-updates main\n" % (MIRROR, MIRROR) + (
     "deb %s bookworm-security main\n" % SECURITY if SECURITY else "")
 ROOTFS_STAMP = "debootstrap --variant=minbase --include=%s bookworm %s; %s" % (
-    ROOTFS_PACKAGES, MIRROR, SOURCES.replace("\n", "; "))
+    ROOTFS_PACKAGES, MIRROR, SOURCES.strip().replace("\n", "; "))
 LOG = Path(os.environ.get("IPAD_TEST_LOG", ROOT / "build" / "systemd-unit-test.log"))
 STAGE_IN = "/mnt/ipad-test"  # the host's stage directory, read-only, in the container
 
@@ -159,13 +159,18 @@ def _ensure_rootfs():
         t0 = time.monotonic()
         out = tmp.with_suffix(".log")
         with open(out, "w") as f:
-            rc = subprocess.call(["debootstrap", "--variant=minbase",
-                                  "--include=" + ROOTFS_PACKAGES, "bookworm", str(tmp), MIRROR],
-                                 stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                rc = subprocess.call(["debootstrap", "--variant=minbase",
+                                      "--include=" + ROOTFS_PACKAGES, "bookworm", str(tmp),
+                                      MIRROR], stdout=f, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, timeout=900)
+            except subprocess.TimeoutExpired:
+                rc = "timeout, 900 s"
         if rc != 0:
             tail = out.read_text(errors="replace")[-1500:]
             shutil.rmtree(tmp, ignore_errors=True)
-            pytest.skip("debootstrap of Debian 12 from %s failed (exit %d; no mirror?):\n%s"
+            out.unlink()
+            pytest.skip("debootstrap of Debian 12 from %s failed (exit %s; no mirror?):\n%s"
                         % (MIRROR, rc, tail))
         # apt inside: the mirror, its updates and (for Debian's own) security
         (tmp / "etc/apt/sources.list").write_text(SOURCES)
