@@ -41,7 +41,7 @@ test; a step whose predecessor failed is skipped with that reason.
 
 Skips, with the reason, when: not root, no systemd-nspawn (package
 systemd-container) or debootstrap, no .deb, the root file system cannot be
-built (no mirror), or the container does not boot. Timings of every step go
+built (no mirror), the container does not boot, or apt-get update fails in it. Timings of every step go
 to IPAD_TEST_LOG (default build/systemd-unit-test.log) and stdout.
 """
 
