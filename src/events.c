@@ -28,29 +28,41 @@ static void rfc3339(int64_t ns, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-char *events_object(const struct target *t, const char *uid, const char *type,
+struct event_object events_deployment(const struct target *t, const char *uid)
+{
+	return (struct event_object){ "apps/v1", "Deployment", t->namespace,
+				      t->deployment, uid };
+}
+
+struct event_object events_ipa(const struct target *t)
+{
+	return (struct event_object){ "ipa.shafinhasnat.me/v1alpha1", "IPA",
+				      t->ipa_namespace, t->ipa_name, t->ipa_uid };
+}
+
+char *events_object(const struct event_object *io, const char *type,
 		    const char *reason, const char *message, int64_t at_ns,
 		    const char *instance, char *name, size_t namelen)
 {
-	cJSON *ev = cJSON_CreateObject(), *md, *io, *src;
+	cJSON *ev = cJSON_CreateObject(), *md, *inv, *src;
 	char ts[32], msg[1025], *text = NULL;
 
 	if (!ev)
 		return NULL;
-	snprintf(name, namelen, "%s.%llx", t->deployment, (unsigned long long)at_ns);
+	snprintf(name, namelen, "%s.%llx", io->name, (unsigned long long)at_ns);
 	snprintf(msg, sizeof(msg), "%s", message ? message : "");
 	rfc3339(at_ns, ts, sizeof(ts));
 	if (!cJSON_AddStringToObject(ev, "apiVersion", "v1") ||
 	    !cJSON_AddStringToObject(ev, "kind", "Event") ||
 	    !(md = cJSON_AddObjectToObject(ev, "metadata")) ||
 	    !cJSON_AddStringToObject(md, "name", name) ||
-	    !cJSON_AddStringToObject(md, "namespace", t->namespace) ||
-	    !(io = cJSON_AddObjectToObject(ev, "involvedObject")) ||
-	    !cJSON_AddStringToObject(io, "apiVersion", "apps/v1") ||
-	    !cJSON_AddStringToObject(io, "kind", "Deployment") ||
-	    !cJSON_AddStringToObject(io, "name", t->deployment) ||
-	    !cJSON_AddStringToObject(io, "namespace", t->namespace) ||
-	    (uid && !cJSON_AddStringToObject(io, "uid", uid)) ||
+	    !cJSON_AddStringToObject(md, "namespace", io->namespace) ||
+	    !(inv = cJSON_AddObjectToObject(ev, "involvedObject")) ||
+	    !cJSON_AddStringToObject(inv, "apiVersion", io->api_version) ||
+	    !cJSON_AddStringToObject(inv, "kind", io->kind) ||
+	    !cJSON_AddStringToObject(inv, "name", io->name) ||
+	    !cJSON_AddStringToObject(inv, "namespace", io->namespace) ||
+	    (io->uid && !cJSON_AddStringToObject(inv, "uid", io->uid)) ||
 	    !cJSON_AddStringToObject(ev, "type", type) ||
 	    !cJSON_AddStringToObject(ev, "reason", reason) ||
 	    !cJSON_AddStringToObject(ev, "message", msg) ||
@@ -88,11 +100,11 @@ static struct event_memory_slot *slot_for(struct event_memory *mem, const char *
 }
 
 /* PATCH count and lastTimestamp of the remembered Event. */
-static int aggregate(const struct target *t, struct kube_cluster *k,
+static int aggregate(const struct event_object *io, struct kube_cluster *k,
 		     struct http_client *hc, long timeout_ms,
 		     struct event_memory_slot *s, int64_t at_ns, char *err, size_t errlen)
 {
-	char ts[32], *path = kube_path("/api/v1", t->namespace, "events", s->name, NULL);
+	char ts[32], *path = kube_path("/api/v1", io->namespace, "events", s->name, NULL);
 	char *body = NULL;
 	int r = -ENOMEM;
 
@@ -107,8 +119,8 @@ static int aggregate(const struct target *t, struct kube_cluster *k,
 	return r;
 }
 
-int events_emit(const struct target *t, struct kube_cluster *k,
-		struct http_client *hc, long timeout_ms, const char *uid,
+int events_emit(const struct event_object *io, struct kube_cluster *k,
+		struct http_client *hc, long timeout_ms,
 		const char *type, const char *reason, const char *message,
 		struct event_memory *mem, char *err, size_t errlen)
 {
@@ -121,7 +133,7 @@ int events_emit(const struct target *t, struct kube_cluster *k,
 		s = slot_for(mem, reason);
 	if (s && s->count > 0 && strncmp(s->message, message, sizeof(s->message) - 1) == 0 &&
 	    at / 1000000 - s->last_ms < (int64_t)EVENTS_AGGREGATE_S * 1000) {
-		r = aggregate(t, k, hc, timeout_ms, s, at, err, errlen);
+		r = aggregate(io, k, hc, timeout_ms, s, at, err, errlen);
 		if (r == 0) {
 			s->count++;
 			s->last_ms = at / 1000000;
@@ -134,8 +146,8 @@ int events_emit(const struct target *t, struct kube_cluster *k,
 	if (gethostname(host, sizeof(host)) < 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	body = events_object(t, uid, type, reason, message, at, host, name, sizeof(name));
-	path = kube_path("/api/v1", t->namespace, "events", NULL, NULL);
+	body = events_object(io, type, reason, message, at, host, name, sizeof(name));
+	path = kube_path("/api/v1", io->namespace, "events", NULL, NULL);
 	if (!body || !path) {
 		snprintf(err, errlen, "out of memory");
 		r = -ENOMEM;

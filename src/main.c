@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	struct runtime_options ro;
 	struct ipad_setup *su = NULL;
 	struct diag d = { 0 };
-	char what[120];
+	char what[160];
 	int rc;
 
 	rc = parse_args(argc, argv, &opt);
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	print_diag(&d);
 	diag_free(&d);
 	if (rc == EX_OK && opt.check_config)
-		printf("%s\n", setup_summary(su, what, sizeof(what)));
+		printf("%s\n", setup_summary(su, NULL, what, sizeof(what)));
 	if (rc == EX_OK && opt.online)
 		rc = check_online(&su->cfg, &su->targets, su->clusters, stdout);
 	if (rc != EX_OK || opt.check_config) {

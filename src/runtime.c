@@ -13,8 +13,11 @@
 
 #include "advisor_llm.h"
 #include "http.h"
+#include "informer.h"
 #include "ipa.h"
 #include "journal.h"
+#include "lease.h"
+#include "registry.h"
 #include "runtime.h"
 #include "scheduler.h"
 
@@ -92,11 +95,24 @@ void setup_free(struct ipad_setup *su)
 	free(su);
 }
 
-char *setup_summary(const struct ipad_setup *su, char *buf, size_t len)
+char *setup_summary(const struct ipad_setup *su, const struct target_list *targets,
+		    char *buf, size_t len)
 {
-	snprintf(buf, len, "%zu target%s, %d cluster%s, advisor %s", su->targets.count,
-		 su->targets.count == 1 ? "" : "s", su->cfg.cluster_count,
-		 su->cfg.cluster_count == 1 ? "" : "s", advisor_type_name(su->cfg.advisor));
+	size_t n = targets ? targets->count : su->targets.count;
+	int watched = 0;
+
+	for (int i = 0; i < su->cfg.cluster_count; i++)
+		watched += su->cfg.clusters[i].watch_ipas;
+	if (watched)
+		snprintf(buf, len, "%zu target%s, %d cluster%s (IPA objects watched in %d), "
+			 "advisor %s", n, n == 1 ? "" : "s", su->cfg.cluster_count,
+			 su->cfg.cluster_count == 1 ? "" : "s", watched,
+			 advisor_type_name(su->cfg.advisor));
+	else
+		snprintf(buf, len, "%zu target%s, %d cluster%s, advisor %s", n,
+			 n == 1 ? "" : "s", su->cfg.cluster_count,
+			 su->cfg.cluster_count == 1 ? "" : "s",
+			 advisor_type_name(su->cfg.advisor));
 	return buf;
 }
 
@@ -107,6 +123,16 @@ struct runtime {
 	const struct runtime_options *opt;
 	struct ipad_setup *su;
 	struct scheduler *s;
+	struct lease_elector **electors; /* leader election: per cluster of su
+					    (NULL entries did not start), or
+					    NULL when off */
+	int elector_count;
+	/* The targets the scheduler runs: su's files and the IPA objects of
+	 * the watched clusters, rebuilt when an informer saw a change. */
+	struct target_list *targets;  /* the scheduler borrows it */
+	struct informer **informers;  /* per cluster of su; NULL: not watched */
+	unsigned long *built_from;    /* informer versions of targets */
+	struct registry *registry;
 	pthread_t main_thread;
 	/* the cycle in progress */
 	pthread_t cycle_thread;
@@ -143,14 +169,224 @@ static double interval_s(const struct runtime *rt)
 	return (double)rt->su->cfg.interval_ms / 1000.0;
 }
 
+/* How long start-up and reload wait for the first list of the watched
+ * IPA objects; after it the targets join when they are listed. */
+#define WATCH_SYNC_WAIT_MS 10000
+
+/* Start an informer for each cluster of su that watches IPA objects and
+ * wait (at most WATCH_SYNC_WAIT_MS in all) for their first lists. NULL
+ * only when out of memory. */
+static struct informer **watch_start(struct ipad_setup *su)
+{
+	struct informer **inf = calloc((size_t)su->cfg.cluster_count + 1, sizeof(*inf));
+	double deadline = monotonic_s() + WATCH_SYNC_WAIT_MS / 1000.0;
+	char err[512];
+	int i;
+
+	if (!inf)
+		return NULL;
+	for (i = 0; i < su->cfg.cluster_count; i++) {
+		const struct cluster_config *cc = &su->cfg.clusters[i];
+
+		if (!cc->watch_ipas)
+			continue;
+		inf[i] = informer_new(&su->clusters[i], cc->ipa_namespaces, err, sizeof(err));
+		if (!inf[i] || informer_start(inf[i]) < 0) {
+			journal_lifecycle(3, "cluster %s: the IPA objects are not watched: %s",
+					  cc->name, inf[i] ? "no thread could start" : err);
+			informer_free(inf[i]);
+			inf[i] = NULL;
+		}
+	}
+	for (i = 0; i < su->cfg.cluster_count; i++) {
+		double left = deadline - monotonic_s();
+
+		if (inf[i] && !informer_wait_synced(inf[i], left > 0 ? (long)(left * 1000) : 0))
+			journal_lifecycle(4, "cluster %s: the IPA objects are not listed after "
+					  "%d s; their targets join when they are",
+					  su->cfg.clusters[i].name, WATCH_SYNC_WAIT_MS / 1000);
+	}
+	return inf;
+}
+
+static void watch_stop(struct informer **inf, int count)
+{
+	for (int i = 0; inf && i < count; i++)
+		informer_free(inf[i]);
+	free(inf);
+}
+
+/* Build *out from su's files and the objects of inf (versions into
+ * built_from, read before the objects so that a change in between is
+ * seen next time). Problems of IPA objects are logged. Returns 0 or
+ * -ENOMEM (out empty). */
+static int build_targets(struct registry *r, struct ipad_setup *su, struct informer **inf,
+			 unsigned long *built_from, struct target_list *out)
+{
+	int n = su->cfg.cluster_count, i, rc = 0;
+	struct registry_objects *objs = calloc((size_t)n + 1, sizeof(*objs));
+	struct diag d = { 0 };
+	bool synced;
+
+	if (!objs)
+		return -ENOMEM;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (!inf || !inf[i])
+			continue;
+		built_from[i] = informer_version(inf[i]);
+		rc = informer_objects(inf[i], &objs[i].objects, &objs[i].count, &synced);
+	}
+	if (rc == 0)
+		rc = registry_build(r, &su->cfg, &su->targets, objs, out, &d);
+	for (size_t k = 0; k < d.count; k++)
+		journal_lifecycle(4, "%s; that IPA object is not used until it is fixed",
+				  d.messages[k]);
+	for (i = 0; i < n; i++)
+		informer_objects_free(objs[i].objects, objs[i].count);
+	free(objs);
+	diag_free(&d);
+	return rc;
+}
+
+/* A target list on the heap, so that it stays where the scheduler that
+ * borrows it looks; NULL when out of memory. */
+static struct target_list *targets_new(void)
+{
+	return calloc(1, sizeof(struct target_list));
+}
+
+static void targets_free(struct target_list *l)
+{
+	if (l)
+		target_list_free(l);
+	free(l);
+}
+
+/* Whether an informer of rt saw a change since the targets were built. */
+static bool targets_stale(const struct runtime *rt)
+{
+	for (int i = 0; rt->informers && i < rt->su->cfg.cluster_count; i++)
+		if (rt->informers[i] && informer_version(rt->informers[i]) != rt->built_from[i])
+			return true;
+	return false;
+}
+
+/* A scheduler over su and targets (borrowed), or NULL with err set. */
+static struct scheduler *make_scheduler(const struct runtime *rt, struct ipad_setup *su,
+					const struct target_list *targets,
+					char *err, size_t errlen)
+{
+	return scheduler_new(&su->cfg, targets, su->clusters, su->cfg.cluster_count,
+			     rt->opt->dry_run || su->cfg.dry_run, &stop_requested, err, errlen);
+}
+
+/* Between cycles: the IPA objects changed; build the targets and the
+ * scheduler again (the history of each target is in its state file).
+ * On failure the running ones stay. */
+static void refresh_targets(struct runtime *rt)
+{
+	struct target_list *next = targets_new();
+	unsigned long *versions = calloc((size_t)rt->su->cfg.cluster_count + 1,
+					 sizeof(*versions));
+	struct scheduler *s = NULL;
+	size_t refused = 0, watched = 0, i;
+	char err[512];
+
+	if (next && versions &&
+	    build_targets(rt->registry, rt->su, rt->informers, versions, next) == 0)
+		s = make_scheduler(rt, rt->su, next, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "out of memory");
+	if (!s) {
+		journal_lifecycle(3, "the changed IPA objects are not taken: %s; the "
+				  "previous targets keep running", err);
+		targets_free(next);
+		free(versions);
+		return;
+	}
+	scheduler_free(rt->s);
+	targets_free(rt->targets);
+	free(rt->built_from);
+	rt->s = s;
+	rt->targets = next;
+	rt->built_from = versions;
+	for (i = 0; i < next->count; i++) {
+		refused += next->items[i].refused != NULL;
+		watched += next->items[i].ipa_namespace != NULL;
+	}
+	journal_lifecycle(6, "IPA objects changed: now %zu target%s, %zu of them from IPA "
+			  "objects, %zu claim%s refused", next->count, next->count == 1 ? "" : "s",
+			  watched, refused, refused == 1 ? "" : "s");
+}
+
+/* Stop rt's electors: with release on a real stop (the other hosts take
+ * over at once), without when a reload replaces them (the new elector
+ * finds its own identity as holder and keeps leading). */
+static void electors_stop(struct runtime *rt, bool release)
+{
+	for (int i = 0; rt->electors && i < rt->elector_count; i++)
+		lease_elector_stop(rt->electors[i], release);
+	free(rt->electors);
+	rt->electors = NULL;
+	rt->elector_count = 0;
+}
+
+/* Before each cycle: with leader election on, an elector per cluster of
+ * rt->su. Electors whose settings a reload left unchanged keep running
+ * (no gap in leading); otherwise all are replaced; one that did not start
+ * is tried again at the next cycle (its cluster is held meanwhile).
+ * Returns 0, or -ENOMEM when not even the array is there (no cycle). */
+static int electors_sync(struct runtime *rt)
+{
+	const struct ipad_config *cfg = &rt->su->cfg;
+	bool same = cfg->leader_election && rt->electors &&
+		    rt->elector_count == cfg->cluster_count;
+	char err[512];
+	int i;
+
+	for (i = 0; same && i < rt->elector_count; i++)
+		same = !rt->electors[i] ||
+		       lease_elector_same(rt->electors[i], &cfg->clusters[i], cfg);
+	if (!same)
+		electors_stop(rt, false);
+	if (!cfg->leader_election)
+		return 0;
+	if (!rt->electors) {
+		rt->electors = calloc((size_t)cfg->cluster_count + 1, sizeof(*rt->electors));
+		if (!rt->electors) {
+			journal_lifecycle(3, "leader election: out of memory; no cycle runs "
+					  "until it can start");
+			return -ENOMEM;
+		}
+		rt->elector_count = cfg->cluster_count;
+	}
+	for (i = 0; i < rt->elector_count; i++)
+		if (!rt->electors[i] &&
+		    !(rt->electors[i] = lease_elector_start(&cfg->clusters[i], cfg, err,
+							    sizeof(err))))
+			journal_lifecycle(3, "%s; the cluster's targets are held", err);
+	return 0;
+}
+
 /* Send state ("READY=1", "RELOADING=1\n...", or "") with the status line. */
 static void notify(struct runtime *rt, const char *state)
 {
-	char status[600], what[120], *p;
+	char status[600], what[160], *p;
 	size_t n;
 
-	n = (size_t)snprintf(status, sizeof(status), "%s%s; ", setup_summary(rt->su, what, sizeof(what)),
+	n = (size_t)snprintf(status, sizeof(status), "%s%s; ", setup_summary(rt->su, rt->targets, what,
+								  sizeof(what)),
 			     dry_run(rt) ? " (dry run)" : "");
+	if (rt->electors && n < sizeof(status)) {   /* leader election */
+		int i, leading = 0;
+
+		for (i = 0; i < rt->elector_count; i++)
+			leading += rt->electors[i] &&
+				   lease_elector_leading(rt->electors[i], 0, NULL, 0);
+		n += (size_t)snprintf(status + n, sizeof(status) - n, "leading %d/%d cluster%s; ",
+				      leading, rt->elector_count,
+				      rt->elector_count == 1 ? "" : "s");
+	}
 	if (n < sizeof(status)) {
 		if (rt->reload_pending)
 			n += (size_t)snprintf(status + n, sizeof(status) - n,
@@ -213,6 +449,9 @@ static void *cycle_main(void *arg)
 
 static void start_cycle(struct runtime *rt, double now)
 {
+	if (electors_sync(rt) < 0)
+		return;
+	scheduler_set_electors(rt->s, rt->electors);
 	rt->cycle_started = now;
 	rt->cycle_running = true;
 	rt->stall_reported = false;
@@ -261,14 +500,22 @@ static void reload(struct runtime *rt)
 {
 	struct ipad_setup *next = NULL;
 	struct scheduler *s = NULL;
+	struct informer **informers = NULL;
+	struct target_list *targets = NULL;
+	unsigned long *versions = NULL;
 	struct diag d = { 0 };
-	char err[512], what[120], *text;
+	char err[512], what[160], *text;
 
 	rt->reload_pending = false;
 	if (setup_load(rt->opt->config, true, &next, &d) == 0) {
-		s = scheduler_new(&next->cfg, &next->targets, next->clusters,
-				  next->cfg.cluster_count, rt->opt->dry_run || next->cfg.dry_run,
-				  &stop_requested, err, sizeof(err));
+		informers = watch_start(next);
+		versions = calloc((size_t)next->cfg.cluster_count + 1, sizeof(*versions));
+		targets = targets_new();
+		if (!informers || !versions || !targets ||
+		    build_targets(rt->registry, next, informers, versions, targets) < 0)
+			snprintf(err, sizeof(err), "out of memory");
+		else
+			s = make_scheduler(rt, next, targets, err, sizeof(err));
 		if (!s)
 			diag_error(&d, "%s", err);
 	}
@@ -287,17 +534,27 @@ static void reload(struct runtime *rt)
 				"reloading %s failed with %zu error%s; the previous configuration "
 				"keeps running:\n%s", rt->opt->config, errors,
 				errors == 1 ? "" : "s", text ? text : "out of memory");
+		if (next)
+			watch_stop(informers, next->cfg.cluster_count);
+		targets_free(targets);
+		free(versions);
 		setup_free(next);
 	} else {
 		scheduler_free(rt->s);
+		watch_stop(rt->informers, rt->su->cfg.cluster_count);
+		targets_free(rt->targets);
+		free(rt->built_from);
 		setup_free(rt->su);
 		rt->s = s;
 		rt->su = next;
+		rt->informers = informers;
+		rt->targets = targets;
+		rt->built_from = versions;
 		rt->last_error[0] = '\0';
 		journal_open(next->cfg.log_target, next->cfg.log_format);
 		journal_message(6, IPAD_MESSAGE_RELOADED, "configuration reloaded from %s: %s, "
 				"interval %llds%s%s%s", rt->opt->config,
-				setup_summary(next, what, sizeof(what)),
+				setup_summary(next, rt->targets, what, sizeof(what)),
 				(long long)(next->cfg.interval_ms / 1000),
 				dry_run(rt) ? ", dry run" : "", d.count ? "\n" : "",
 				d.count && text ? text : "");
@@ -343,7 +600,7 @@ int runtime_run(const struct runtime_options *opt, struct ipad_setup *su)
 	uint64_t watchdog_usec = 0;
 	sigset_t set;
 	double next_start, now;
-	char err[512], what[120];
+	char err[512], what[160];
 
 	/* Every thread started from here on inherits the blocked set; the
 	 * main thread takes these signals with sigtimedwait(). */
@@ -357,17 +614,28 @@ int runtime_run(const struct runtime_options *opt, struct ipad_setup *su)
 	http_set_cancel_flag(&stop_requested);
 
 	journal_open(su->cfg.log_target, su->cfg.log_format);
-	rt.s = scheduler_new(&su->cfg, &su->targets, su->clusters, su->cfg.cluster_count,
-			     dry_run(&rt), &stop_requested, err, sizeof(err));
+	rt.registry = registry_new();
+	rt.informers = watch_start(su);
+	rt.built_from = calloc((size_t)su->cfg.cluster_count + 1, sizeof(*rt.built_from));
+	rt.targets = targets_new();
+	if (!rt.registry || !rt.informers || !rt.built_from || !rt.targets ||
+	    build_targets(rt.registry, su, rt.informers, rt.built_from, rt.targets) < 0)
+		snprintf(err, sizeof(err), "out of memory");
+	else
+		rt.s = make_scheduler(&rt, su, rt.targets, err, sizeof(err));
 	if (!rt.s) {
 		fprintf(stderr, "ipad: %s\n", err);
+		watch_stop(rt.informers, su->cfg.cluster_count);
+		targets_free(rt.targets);
+		free(rt.built_from);
+		registry_free(rt.registry);
 		setup_free(rt.su);
 		return EX_OSERR;
 	}
 	if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
 		rt.watchdog_s = (double)watchdog_usec / 1e6;
 	journal_lifecycle(6, "ipad %s started: %s, interval %llds%s%s", PACKAGE_VERSION,
-			  setup_summary(su, what, sizeof(what)),
+			  setup_summary(su, rt.targets, what, sizeof(what)),
 			  (long long)(su->cfg.interval_ms / 1000), dry_run(&rt) ? ", dry run" : "",
 			  rt.watchdog_s > 0 ? ", watchdog on" : "");
 	notify(&rt, "READY=1");
@@ -390,6 +658,8 @@ int runtime_run(const struct runtime_options *opt, struct ipad_setup *su)
 				next_start = rt.cycle_started + interval_s(&rt);
 		}
 		if (!rt.cycle_running && !stop_requested && now >= next_start) {
+			if (targets_stale(&rt))
+				refresh_targets(&rt);
 			start_cycle(&rt, now);
 			next_start = now + interval_s(&rt);
 		}
@@ -404,8 +674,13 @@ int runtime_run(const struct runtime_options *opt, struct ipad_setup *su)
 	}
 	if (!stop_requested)
 		sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	electors_stop(&rt, true);   /* the Leases released: others take over */
 	journal_lifecycle(6, "ipad stopped%s", stop_requested ? " on signal" : "");
 	scheduler_free(rt.s);
+	watch_stop(rt.informers, rt.su->cfg.cluster_count);
+	targets_free(rt.targets);
+	free(rt.built_from);
+	registry_free(rt.registry);
 	setup_free(rt.su);
 	return opt->once && rt.stats.failures > 0 ? EX_TEMPFAIL : EX_OK;
 }

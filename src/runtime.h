@@ -20,7 +20,13 @@
  *     (journal, STATUS) and the running one stays;
  *   - SIGTERM/SIGINT: STOPPING=1; the cycle in progress gives up between
  *     steps and its network calls are cancelled (http_set_cancel_flag()),
- *     so no decision is half applied; exit status 0. */
+ *     so no decision is half applied; exit status 0.
+ * With [ipad] leader-election, an elector per cluster (lease.h) starts
+ * before the first cycle; a reload keeps those whose settings it left
+ * unchanged and replaces the others without releasing their Lease; on
+ * SIGTERM/SIGINT (and after --once) every held Lease is released after
+ * the last cycle, so another host takes over at once. STATUS= then says
+ * "leading N/M clusters". */
 #ifndef IPAD_RUNTIME_H
 #define IPAD_RUNTIME_H
 
@@ -52,8 +58,12 @@ int setup_load(const char *path, bool strict, struct ipad_setup **out,
 
 void setup_free(struct ipad_setup *su);
 
-/* "2 targets, 1 cluster, advisor ipa-agent" into buf; returns buf. */
-char *setup_summary(const struct ipad_setup *su, char *buf, size_t len);
+/* "2 targets, 1 cluster, advisor ipa-agent" into buf ("..., 2 clusters
+ * (IPA objects watched in 1), ..." when some cluster has watch-ipas);
+ * the count is of targets, or of su's files when targets is NULL.
+ * Returns buf. */
+char *setup_summary(const struct ipad_setup *su, const struct target_list *targets,
+		    char *buf, size_t len);
 
 struct runtime_options {
 	const char *config;  /* path reloaded on SIGHUP */

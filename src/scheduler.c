@@ -16,11 +16,13 @@
 #include "autoscalers.h"
 #include "events.h"
 #include "journal.h"
+#include "lease.h"
 #include "observe.h"
 #include "policy.h"
 #include "quantity.h"
 #include "scheduler.h"
 #include "state.h"
+#include "status.h"
 
 /* Calls shorter than this are not started: the deadline has passed. */
 #define MIN_CALL_MS 50
@@ -42,6 +44,7 @@ struct scheduler {
 	struct worker *workers;
 	int worker_count;
 	int *cluster_index;     /* per target: index in clusters, -1: none */
+	struct lease_elector **electors; /* per cluster, or NULL: no election */
 	/* per cycle */
 	pthread_mutex_t queue_lock; /* guards claimed, first, in_flight */
 	pthread_cond_t queue_cond;
@@ -52,11 +55,22 @@ struct scheduler {
 	double deadline;   /* monotonic seconds */
 	struct history *histories; /* one per target, same index */
 	struct event_memory *event_mem; /* one per target: last warnings */
+	struct status_item *status; /* one per target: for the IPA status;
+				       .target NULL: not recorded this cycle */
+	struct ipa_conditions *ipa_conds; /* per IPA: conditions last sent */
+	size_t ipa_conds_count;
 	/* Other autoscalers, listed once per namespace per cycle. */
 	pthread_mutex_t as_lock;    /* guards what follows */
 	pthread_cond_t as_cond;     /* an entry became ready */
 	struct ns_autoscalers *as;
 	size_t as_count, as_cap;
+};
+
+/* The conditions last written into one IPA's status (lastTransitionTime
+ * changes only when a condition's status does). */
+struct ipa_conditions {
+	char *key;                  /* "cluster/namespace/name" */
+	cJSON *conditions;
 };
 
 struct ns_autoscalers {
@@ -213,6 +227,7 @@ static void event(struct scheduler *s, struct worker *w, const struct target *t,
 		  const char *type, const char *reason, const char *fmt, ...)
 {
 	long timeout = budget_ms(s, k->request_timeout_ms);
+	struct event_object io = events_deployment(t, o->uid);
 	char msg[1024], err[512];
 	va_list ap;
 
@@ -221,7 +236,7 @@ static void event(struct scheduler *s, struct worker *w, const struct target *t,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (events_emit(t, k, w->hc, timeout, o->uid, type, reason, msg,
+	if (events_emit(&io, k, w->hc, timeout, type, reason, msg,
 			&s->event_mem[t - s->targets->items], err, sizeof(err)) < 0)
 		journal_lifecycle(4, "%s/%s: event %s not recorded: %s",
 				  t->namespace, t->deployment, reason, err);
@@ -292,7 +307,9 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		.target = t, .advisor = advisor_type_name(s->cfg->advisor),
 		.advisor_latency_ms = -1, .dry_run = s->dry_run,
 	};
-	char err[1024], aerr[512], ferr[256], serr[512], conflict[700];
+	char err[1024], aerr[512], ferr[256], serr[512], conflict[700], standby[700];
+	int c = s->cluster_index[t - s->targets->items];
+	struct lease_elector *elector = s->electors && c >= 0 ? s->electors[c] : NULL;
 	long timeout;
 	bool advised = false;
 	double t0;
@@ -304,6 +321,23 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 	if (!k) {
 		snprintf(err, sizeof(err), "cluster \"%s\" is not configured", t->cluster);
 		rec.error = err;
+		goto record;
+	}
+	/* Another ipad leads the cluster: not even observed. The elector's
+	 * first try may still run: wait for it within the deadline. */
+	if (s->electors && !(elector && lease_elector_leading(elector,
+							      budget_ms(s, 2 * k->request_timeout_ms),
+							      standby, sizeof(standby)))) {
+		if (!elector)
+			snprintf(standby, sizeof(standby), "standby: leader election does not "
+				 "run for cluster %s (see the lifecycle records)", t->cluster);
+		rec.standby = standby;
+		goto record;
+	}
+	/* Another IPA holds the Deployment (registry.h): a warning each
+	 * cycle, nothing observed or changed. */
+	if (t->refused) {
+		rec.error = t->refused;
 		goto record;
 	}
 	timeout = budget_ms(s, k->request_timeout_ms);
@@ -318,6 +352,13 @@ static void run_target(struct worker *w, const struct target *t, struct kube_clu
 		goto record;
 	}
 	rec.observation = &o;
+	/* Paused (policy.h): a hold without asking the advisor. */
+	if (o.paused || t->paused) {
+		now = wall_ms();
+		policy_decide(t, &o, NULL, NULL, h, now, &d);
+		rec.decision = &d;
+		goto decided;
+	}
 	if (other_autoscalers(s, w, t, k, conflict, sizeof(conflict))) {
 		hold_for(&o, conflict, &d);
 		rec.decision = &d;
@@ -375,6 +416,17 @@ decided:
 			snprintf(err, sizeof(err), "%s: decision not applied",
 				 *s->stop ? "ipad is stopping" : "cycle deadline passed");
 			rec.error = err;
+		} else if (elector && !lease_elector_leading(elector, 0, standby,
+							     sizeof(standby))) {
+			/* The Lease was lost while deciding: another host may
+			 * act now, so nothing of this decision is applied. */
+			d.action = ACTION_HOLD;
+			d.priority = DECISION_PRIORITY_FAILURE;
+			d.replicas_to = d.replicas_from;
+			d.resources_to = d.resources_from;
+			snprintf(err, sizeof(err), "lost the Lease before applying (%s): decision "
+				 "not applied", standby);
+			rec.error = err;
 		} else if (act_apply(t, k, w->hc, timeout, &d, err, sizeof(err)) < 0) {
 			rec.error = err;
 			rec.apply_failed = true;
@@ -390,6 +442,9 @@ decided:
 	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !rec.apply_failed)
 		atomic_fetch_add(&s->changed, 1);
 record:
+	if (!rec.standby)
+		status_item_record(&s->status[t - s->targets->items], &rec, outcome,
+				   conflict[0] != '\0', wall_ms());
 	journal_decision(&rec);
 	tell(s, w, t, k, &rec, aerr, advised, outcome, conflict);
 	priority = journal_decision_priority(&rec);
@@ -397,6 +452,156 @@ record:
 		atomic_fetch_add(&s->failures, 1);
 	advice_free(&a);
 	observation_free(&o);
+}
+
+/* The memory of the IPA named key, added when new; NULL when out of memory. */
+static struct ipa_conditions *conditions_of(struct scheduler *s, const char *key)
+{
+	struct ipa_conditions *n;
+	size_t i;
+
+	for (i = 0; i < s->ipa_conds_count; i++)
+		if (strcmp(s->ipa_conds[i].key, key) == 0)
+			return &s->ipa_conds[i];
+	n = realloc(s->ipa_conds, (s->ipa_conds_count + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	s->ipa_conds = n;
+	n = &s->ipa_conds[s->ipa_conds_count];
+	if (!(n->key = strdup(key)))
+		return NULL;
+	n->conditions = NULL;
+	s->ipa_conds_count++;
+	return n;
+}
+
+/* The status of t's IPA object as it is now (after a restart or a
+ * rebuild of the targets ipad has no memory of what it wrote), or NULL
+ * when there is none or the object cannot be read. */
+static cJSON *status_on_object(struct kube_cluster *k, struct http_client *hc,
+			       const struct target *t, long timeout)
+{
+	char *path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", t->ipa_namespace, "ipas",
+			       t->ipa_name, NULL);
+	struct kube_result res = { 0 };
+	cJSON *c = NULL;
+	char err[512];
+
+	if (path && kube_request(k, hc, "GET", path, NULL, NULL, timeout, &res,
+				 err, sizeof(err)) == 0)
+		c = cJSON_DetachItemFromObjectCaseSensitive(res.object, "status");
+	kube_result_free(&res);
+	free(path);
+	return c;
+}
+
+/* The status of the IPA of t from its n items (status.h), PATCHed through
+ * the status subresource, and a ConflictingClaim Event on the IPA per
+ * refused item. A failure is a lifecycle warning naming the IPA; a 404
+ * (the IPA was deleted meanwhile) is silent. */
+static void publish_one(struct scheduler *s, struct kube_cluster *k, const struct target *t,
+			struct status_item **items, size_t n)
+{
+	struct http_client *hc = s->workers[0].hc;
+	long timeout = budget_ms(s, k->request_timeout_ms);
+	char key[1024], err[512], *text = NULL, *path = NULL;
+	struct ipa_conditions *mem;
+	cJSON *st, *prev, *body = cJSON_CreateObject();
+	size_t i;
+	int r;
+
+	if (timeout < 1000)          /* the recording reserve: still a short call */
+		timeout = 1000;
+	for (i = 0; i < n; i++) {
+		struct event_object io = events_ipa(items[i]->target);
+
+		if (items[i]->state != STATUS_REFUSED)
+			continue;
+		if (events_emit(&io, k, hc, timeout, "Warning", "ConflictingClaim",
+				items[i]->target->refused,
+				&s->event_mem[items[i]->target - s->targets->items],
+				err, sizeof(err)) < 0)
+			journal_lifecycle(4, "IPA %s/%s: event ConflictingClaim not recorded: %s",
+					  t->ipa_namespace, t->ipa_name, err);
+	}
+	snprintf(key, sizeof(key), "%s/%s/%s", t->cluster, t->ipa_namespace, t->ipa_name);
+	mem = conditions_of(s, key);
+	if (mem && !mem->conditions) {
+		prev = status_on_object(k, hc, t, timeout);
+		mem->conditions = cJSON_DetachItemFromObjectCaseSensitive(prev, "conditions");
+		for (i = 0; i < n; i++)
+			status_item_resume(items[i], prev);
+		cJSON_Delete(prev);
+	}
+	st = status_compose((const struct status_item **)items, n,
+			    mem ? mem->conditions : NULL, wall_ms());
+	if (body && st && cJSON_AddItemToObject(body, "status", st)) {
+		text = cJSON_PrintUnformatted(body);
+		path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", t->ipa_namespace, "ipas",
+				 t->ipa_name, "status");
+	} else {
+		cJSON_Delete(st);
+		st = NULL;
+	}
+	if (!text || !path) {
+		journal_lifecycle(4, "IPA %s/%s: the status is not written: out of memory",
+				  t->ipa_namespace, t->ipa_name);
+		goto out;
+	}
+	r = kube_request(k, hc, "PATCH", path, "application/merge-patch+json", text, timeout,
+			 NULL, err, sizeof(err));
+	if (r == 0 && mem) {
+		cJSON_Delete(mem->conditions);
+		mem->conditions = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(st, "conditions"),
+						  true);
+	} else if (r < 0 && r != -ENOENT) {
+		journal_lifecycle(4, "IPA %s/%s (cluster %s): the status is not written: %s",
+				  t->ipa_namespace, t->ipa_name, t->cluster, err);
+	}
+out:
+	cJSON_Delete(body);
+	free(text);
+	free(path);
+}
+
+/* After the workers: one status per IPA object with targets recorded in
+ * this cycle (grouped by cluster and IPA), by the leader only. */
+static void publish_status(struct scheduler *s)
+{
+	size_t n = s->targets->count, i, j, m;
+	struct status_item **group = calloc(n + 1, sizeof(*group));
+	bool *done = calloc(n + 1, sizeof(*done));
+	char why[512];
+
+	if (!group || !done) {
+		journal_lifecycle(4, "the status of the IPA objects is not written: out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct target *t = &s->targets->items[i];
+		int c = s->cluster_index[i];
+
+		if (done[i] || !t->ipa_namespace || !t->ipa_name || !s->status[i].target || c < 0)
+			continue;
+		for (m = 0, j = i; j < n; j++) {
+			const struct target *u = &s->targets->items[j];
+			if (!done[j] && s->status[j].target && s->cluster_index[j] == c &&
+			    u->ipa_namespace && u->ipa_name &&
+			    strcmp(u->ipa_namespace, t->ipa_namespace) == 0 &&
+			    strcmp(u->ipa_name, t->ipa_name) == 0) {
+				done[j] = true;
+				group[m++] = &s->status[j];
+			}
+		}
+		/* The Lease may have been lost during the cycle. */
+		if (s->electors && !(s->electors[c] &&
+				     lease_elector_leading(s->electors[c], 0, why, sizeof(why))))
+			continue;
+		publish_one(s, &s->clusters[c], t, group, m);
+	}
+out:
+	free(group);
+	free(done);
 }
 
 /* The next target whose cluster is below its concurrency limit, waiting
@@ -479,6 +684,7 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 	s->workers = calloc((size_t)s->worker_count, sizeof(*s->workers));
 	s->histories = calloc(targets->count + 1, sizeof(*s->histories));
 	s->event_mem = calloc(targets->count + 1, sizeof(*s->event_mem));
+	s->status = calloc(targets->count + 1, sizeof(*s->status));
 	s->cluster_index = calloc(targets->count + 1, sizeof(*s->cluster_index));
 	s->claimed = calloc(targets->count + 1, sizeof(*s->claimed));
 	s->in_flight = calloc((size_t)cluster_count + 1, sizeof(*s->in_flight));
@@ -487,7 +693,7 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 	pthread_cond_init(&s->as_cond, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
 	if (!s->pool || !s->workers || !s->cluster_index || !s->claimed || !s->in_flight ||
-	    !s->event_mem)
+	    !s->event_mem || !s->status)
 		goto nomem;
 	for (size_t t = 0; t < targets->count; t++)
 		s->cluster_index[t] = cluster_of(s, &targets->items[t]);
@@ -512,6 +718,11 @@ nomem:
 	return NULL;
 }
 
+void scheduler_set_electors(struct scheduler *s, struct lease_elector **per_cluster)
+{
+	s->electors = per_cluster;
+}
+
 void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats)
 {
 	double start = now_s();
@@ -519,6 +730,8 @@ void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats)
 	int i, started = 0;
 
 	memset(s->claimed, 0, s->targets->count * sizeof(*s->claimed));
+	for (size_t t = 0; t < s->targets->count; t++)
+		s->status[t].target = NULL;
 	as_clear(s);
 	s->first = 0;
 	atomic_store(&s->changed, 0);
@@ -541,6 +754,8 @@ void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats)
 		worker_main(&s->workers[0]);
 	for (i = 0; i < started; i++)
 		pthread_join(s->workers[i].thread, NULL);
+	if (!s->dry_run)
+		publish_status(s);
 
 	stats->targets = s->targets->count;
 	stats->changed = atomic_load(&s->changed);
@@ -559,6 +774,12 @@ void scheduler_free(struct scheduler *s)
 	free(s->workers);
 	free(s->histories);
 	free(s->event_mem);
+	free(s->status);
+	for (size_t c = 0; c < s->ipa_conds_count; c++) {
+		free(s->ipa_conds[c].key);
+		cJSON_Delete(s->ipa_conds[c].conditions);
+	}
+	free(s->ipa_conds);
 	as_clear(s);
 	free(s->as);
 	pthread_mutex_destroy(&s->as_lock);
