@@ -150,3 +150,29 @@ def test_autoscalers_of_something_else_do_not_hold(sim, prometheus, llmstub, kub
     assert res.rc == EX_OK, res
     assert sim.deployment(ns, "web")["spec"]["replicas"] == 3
     assert rec_of(decisions, res, "web")["IPA_ACTION"] == "scale"
+
+
+def test_hpa_that_appears_while_ipad_runs_stops_it(sim, prometheus, llmstub, kubeconfig,
+                                                   start_ipad, decisions, unique):
+    """An HPA created while ipad runs is seen at the next cycle: from then on
+    ipad holds, whatever the advice, and the replicas are the HPA's."""
+    ns = unique("hpanew")
+    make_targets(sim, prometheus, ns)
+    llmstub.mode("fixed", text=SCALE_TO_3)
+    dm = start_ipad(conf_for(kubeconfig, prometheus.url, interval="1s"),
+                    [ipa_yaml("ipa-" + ns, [{"deployment": "web", "namespace": ns}],
+                              prometheus.url, llmstub.url)])
+    decisions(dm, 1, timeout=20, IPA_DEPLOYMENT="web", IPA_REPLICAS_TO="3")
+    assert sim.deployment(ns, "web")["spec"]["replicas"] == 3
+    sim.apply(hpa(ns, "web", "web"))
+    held = decisions(dm, 1, timeout=20, IPA_DEPLOYMENT="web", IPA_ACTION="hold",
+                     PRIORITY="4")
+    assert "HorizontalPodAutoscaler web" in held[0]["IPA_REASON"], held[0]
+    # The HPA scales to 5; ipad's advice (3) is not applied against it.
+    sim.api("PATCH", "/apis/apps/v1/namespaces/%s/deployments/web/scale" % ns,
+            {"spec": {"replicas": 5}}, content_type="application/merge-patch+json")
+    n = len(decisions(dm, 1, IPA_DEPLOYMENT="web"))
+    decisions(dm, n + 2, timeout=20, IPA_DEPLOYMENT="web")
+    assert sim.deployment(ns, "web")["spec"]["replicas"] == 5
+    assert ipad_events(sim, ns, "ConflictingAutoscaler")
+    assert dm.stop() == 0, dm.stderr()[-4000:]
