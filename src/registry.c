@@ -88,9 +88,62 @@ static void claims_free(struct claim *c, size_t count)
 	free(c);
 }
 
-/* Read the IPA objects of every cluster into claims (sorted). */
+void registry_rejections_free(struct registry_rejections *r)
+{
+	for (size_t i = 0; r && i < r->count; i++) {
+		free(r->items[i].namespace);
+		free(r->items[i].name);
+		free(r->items[i].message);
+	}
+	if (r) {
+		free(r->items);
+		r->items = NULL;
+		r->count = 0;
+	}
+}
+
+/* Append the object of cluster c to rejected, with od's first error
+ * (without its "cluster NAME: IPA NS/NAME: " prefix). */
+static int reject(struct registry_rejections *rejected, int c, const cJSON *md,
+		  const struct diag *od)
+{
+	const char *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "namespace"));
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "name"));
+	const cJSON *gen = cJSON_GetObjectItemCaseSensitive(md, "generation");
+	const char *msg = "the object is not valid";
+	struct registry_rejection *items, *x;
+
+	if (!ns || !name)
+		return 0;       /* nowhere to write a status */
+	for (size_t i = 0; i < od->count; i++) {
+		if (od->is_warning && od->is_warning[i])
+			continue;
+		msg = od->messages[i];
+		/* "cluster C: IPA NS/NAME: " */
+		for (int colons = 0; colons < 2 && strstr(msg, ": "); colons++)
+			msg = strstr(msg, ": ") + 2;
+		break;
+	}
+	items = realloc(rejected->items, (rejected->count + 1) * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	rejected->items = items;
+	x = &items[rejected->count];
+	*x = (struct registry_rejection){
+		.cluster = c, .namespace = strdup(ns), .name = strdup(name),
+		.generation = cJSON_IsNumber(gen) && gen->valuedouble >= 1
+			? (long long)gen->valuedouble : 1,
+		.message = strdup(msg),
+	};
+	rejected->count++;
+	return x->namespace && x->name && x->message ? 0 : -ENOMEM;
+}
+
+/* Read the IPA objects of every cluster into claims (sorted); the objects
+ * with errors into rejected (may be NULL). */
 static int read_claims(const struct ipad_config *cfg, const struct registry_objects *objects,
-		       struct claim **out, size_t *count, struct diag *d)
+		       struct claim **out, size_t *count,
+		       struct registry_rejections *rejected, struct diag *d)
 {
 	size_t total = 0, n = 0;
 	struct claim *c;
@@ -120,12 +173,21 @@ static int read_claims(const struct ipad_config *cfg, const struct registry_obje
 				     ns ? ns : "", name ? name : "") < 0)
 				cl->claimant = NULL;
 			cl->created = strdup(created ? created : "");
-			cJSON_Delete(obj);
-			if (!cl->claimant || !cl->created)
+			if (!cl->claimant || !cl->created) {
 				rc = -ENOMEM;
-			else
+			} else {
+				struct diag od = { 0 };
+
 				rc = ipa_load_object(objects[i].objects[j], cfg,
-						     &cfg->clusters[i], &cl->targets, d);
+						     &cfg->clusters[i], &cl->targets, &od);
+				if (rc == -EINVAL && rejected)
+					rc = reject(rejected, i, md, &od);
+				for (size_t k = 0; k < od.count; k++)
+					(od.is_warning && od.is_warning[k] ? diag_warning : diag_error)
+						(d, "%s", od.messages[k]);
+				diag_free(&od);
+			}
+			cJSON_Delete(obj);
 			n++;
 			if (rc == -ENOMEM) {
 				claims_free(c, n);
@@ -218,15 +280,18 @@ static int remember(struct registry *r, const struct target_list *out,
 int registry_build(struct registry *r, const struct ipad_config *cfg,
 		   const struct target_list *files,
 		   const struct registry_objects *objects,
-		   struct target_list *out, struct diag *d)
+		   struct target_list *out, struct registry_rejections *rejected,
+		   struct diag *d)
 {
 	struct claim *claims;
 	size_t nclaims, total, n = 0;
 	const struct target **order = NULL, **origin = NULL;
-	int rc = read_claims(cfg, objects, &claims, &nclaims, d);
+	int rc = read_claims(cfg, objects, &claims, &nclaims, rejected, d);
 
-	if (rc < 0)
+	if (rc < 0) {
+		registry_rejections_free(rejected);
 		return rc;
+	}
 	/* Every candidate in claim order: files, then objects. */
 	total = files->count;
 	for (size_t i = 0; i < nclaims; i++)
@@ -263,8 +328,10 @@ int registry_build(struct registry *r, const struct ipad_config *cfg,
 	if (rc == 0)
 		rc = remember(r, out, claims, nclaims, origin);
 done:
-	if (rc < 0)
+	if (rc < 0) {
 		target_list_free(out);
+		registry_rejections_free(rejected);
+	}
 	free(order);
 	free(origin);
 	claims_free(claims, nclaims);

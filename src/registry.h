@@ -32,16 +32,34 @@ struct registry_objects {
 	size_t count;
 };
 
+/* An IPA object that gives no target because its spec has an error:
+ * it gets a status saying so (status_invalid()). */
+struct registry_rejection {
+	int cluster;              /* index in cfg->clusters */
+	char *namespace, *name;
+	long long generation;     /* metadata.generation, >= 1 */
+	char *message;            /* its first error, without the object's name */
+};
+
+struct registry_rejections {
+	struct registry_rejection *items;
+	size_t count;
+};
+
+void registry_rejections_free(struct registry_rejections *r);
+
 /* Build *out (which must be empty) from copies of files' targets and the
  * targets of objects[i], the IPA objects of cfg->clusters[i] (objects may
  * be NULL: no cluster watches any). An object with a problem contributes
  * no target; its problems are appended to d ("cluster NAME: IPA NS/NAME:
- * ...", see ipa_load_object()) and the others still count. r then
- * remembers who holds each Deployment. Returns 0 (problems allowed) or
- * -ENOMEM (out is then empty and r unchanged). */
+ * ...", see ipa_load_object()), it is appended to *rejected (which must
+ * be empty; may be NULL) and the others still count. r then remembers
+ * who holds each Deployment. Returns 0 (problems allowed) or -ENOMEM (out
+ * and rejected are then empty and r unchanged). */
 int registry_build(struct registry *r, const struct ipad_config *cfg,
 		   const struct target_list *files,
 		   const struct registry_objects *objects,
-		   struct target_list *out, struct diag *d);
+		   struct target_list *out, struct registry_rejections *rejected,
+		   struct diag *d);
 
 #endif

@@ -116,6 +116,14 @@ char *setup_summary(const struct ipad_setup *su, const struct target_list *targe
 	return buf;
 }
 
+/* What the registry made of the files and the watched IPA objects: the
+ * targets and the IPA objects with errors. On the heap, so that it stays
+ * where the scheduler that borrows it looks. */
+struct built {
+	struct target_list targets;
+	struct registry_rejections rejected;
+};
+
 /* Set from the main thread only; read by the workers and libcurl. */
 static volatile sig_atomic_t stop_requested;
 
@@ -129,7 +137,7 @@ struct runtime {
 	int elector_count;
 	/* The targets the scheduler runs: su's files and the IPA objects of
 	 * the watched clusters, rebuilt when an informer saw a change. */
-	struct target_list *targets;  /* the scheduler borrows it */
+	struct built *built;          /* the scheduler borrows it */
 	struct informer **informers;  /* per cluster of su; NULL: not watched */
 	unsigned long *built_from;    /* informer versions of targets */
 	struct registry *registry;
@@ -216,12 +224,12 @@ static void watch_stop(struct informer **inf, int count)
 	free(inf);
 }
 
-/* Build *out from su's files and the objects of inf (versions into
+/* Build *out (empty) from su's files and the objects of inf (versions into
  * built_from, read before the objects so that a change in between is
  * seen next time). Problems of IPA objects are logged. Returns 0 or
  * -ENOMEM (out empty). */
 static int build_targets(struct registry *r, struct ipad_setup *su, struct informer **inf,
-			 unsigned long *built_from, struct target_list *out)
+			 unsigned long *built_from, struct built *out)
 {
 	int n = su->cfg.cluster_count, i, rc = 0;
 	struct registry_objects *objs = calloc((size_t)n + 1, sizeof(*objs));
@@ -237,7 +245,8 @@ static int build_targets(struct registry *r, struct ipad_setup *su, struct infor
 		rc = informer_objects(inf[i], &objs[i].objects, &objs[i].count, &synced);
 	}
 	if (rc == 0)
-		rc = registry_build(r, &su->cfg, &su->targets, objs, out, &d);
+		rc = registry_build(r, &su->cfg, &su->targets, objs, &out->targets,
+				    &out->rejected, &d);
 	for (size_t k = 0; k < d.count; k++)
 		journal_lifecycle(4, "%s; that IPA object is not used until it is fixed",
 				  d.messages[k]);
@@ -248,18 +257,19 @@ static int build_targets(struct registry *r, struct ipad_setup *su, struct infor
 	return rc;
 }
 
-/* A target list on the heap, so that it stays where the scheduler that
- * borrows it looks; NULL when out of memory. */
-static struct target_list *targets_new(void)
+/* An empty struct built, or NULL when out of memory. */
+static struct built *built_new(void)
 {
-	return calloc(1, sizeof(struct target_list));
+	return calloc(1, sizeof(struct built));
 }
 
-static void targets_free(struct target_list *l)
+static void built_free(struct built *b)
 {
-	if (l)
-		target_list_free(l);
-	free(l);
+	if (b) {
+		target_list_free(&b->targets);
+		registry_rejections_free(&b->rejected);
+	}
+	free(b);
 }
 
 /* Whether an informer of rt saw a change since the targets were built. */
@@ -273,11 +283,30 @@ static bool targets_stale(const struct runtime *rt)
 
 /* A scheduler over su and targets (borrowed), or NULL with err set. */
 static struct scheduler *make_scheduler(const struct runtime *rt, struct ipad_setup *su,
-					const struct target_list *targets,
+					const struct built *b,
 					char *err, size_t errlen)
 {
-	return scheduler_new(&su->cfg, targets, su->clusters, su->cfg.cluster_count,
-			     rt->opt->dry_run || su->cfg.dry_run, &stop_requested, err, errlen);
+	struct scheduler *s = scheduler_new(&su->cfg, &b->targets, su->clusters,
+					    su->cfg.cluster_count,
+					    rt->opt->dry_run || su->cfg.dry_run,
+					    &stop_requested, err, errlen);
+
+	if (s)
+		scheduler_set_rejected(s, &b->rejected);
+	return s;
+}
+
+/* Put s, the targets it runs and the informer versions they were built
+ * from in place of rt's (which are freed). */
+static void install(struct runtime *rt, struct scheduler *s, struct built *b,
+		    unsigned long *versions)
+{
+	scheduler_free(rt->s);
+	built_free(rt->built);
+	free(rt->built_from);
+	rt->s = s;
+	rt->built = b;
+	rt->built_from = versions;
 }
 
 /* Between cycles: the IPA objects changed; build the targets and the
@@ -285,7 +314,7 @@ static struct scheduler *make_scheduler(const struct runtime *rt, struct ipad_se
  * On failure the running ones stay. */
 static void refresh_targets(struct runtime *rt)
 {
-	struct target_list *next = targets_new();
+	struct built *next = built_new();
 	unsigned long *versions = calloc((size_t)rt->su->cfg.cluster_count + 1,
 					 sizeof(*versions));
 	struct scheduler *s = NULL;
@@ -300,22 +329,18 @@ static void refresh_targets(struct runtime *rt)
 	if (!s) {
 		journal_lifecycle(3, "the changed IPA objects are not taken: %s; the "
 				  "previous targets keep running", err);
-		targets_free(next);
+		built_free(next);
 		free(versions);
 		return;
 	}
-	scheduler_free(rt->s);
-	targets_free(rt->targets);
-	free(rt->built_from);
-	rt->s = s;
-	rt->targets = next;
-	rt->built_from = versions;
-	for (i = 0; i < next->count; i++) {
-		refused += next->items[i].refused != NULL;
-		watched += next->items[i].ipa_namespace != NULL;
+	install(rt, s, next, versions);
+	for (i = 0; i < next->targets.count; i++) {
+		refused += next->targets.items[i].refused != NULL;
+		watched += next->targets.items[i].ipa_namespace != NULL;
 	}
 	journal_lifecycle(6, "IPA objects changed: now %zu target%s, %zu of them from IPA "
-			  "objects, %zu claim%s refused", next->count, next->count == 1 ? "" : "s",
+			  "objects, %zu claim%s refused", next->targets.count,
+			  next->targets.count == 1 ? "" : "s",
 			  watched, refused, refused == 1 ? "" : "s");
 }
 
@@ -374,7 +399,7 @@ static void notify(struct runtime *rt, const char *state)
 	char status[600], what[160], *p;
 	size_t n;
 
-	n = (size_t)snprintf(status, sizeof(status), "%s%s; ", setup_summary(rt->su, rt->targets, what,
+	n = (size_t)snprintf(status, sizeof(status), "%s%s; ", setup_summary(rt->su, &rt->built->targets, what,
 								  sizeof(what)),
 			     dry_run(rt) ? " (dry run)" : "");
 	if (rt->electors && n < sizeof(status)) {   /* leader election */
@@ -501,7 +526,7 @@ static void reload(struct runtime *rt)
 	struct ipad_setup *next = NULL;
 	struct scheduler *s = NULL;
 	struct informer **informers = NULL;
-	struct target_list *targets = NULL;
+	struct built *built = NULL;
 	unsigned long *versions = NULL;
 	struct diag d = { 0 };
 	char err[512], what[160], *text;
@@ -510,12 +535,12 @@ static void reload(struct runtime *rt)
 	if (setup_load(rt->opt->config, true, &next, &d) == 0) {
 		informers = watch_start(next);
 		versions = calloc((size_t)next->cfg.cluster_count + 1, sizeof(*versions));
-		targets = targets_new();
-		if (!informers || !versions || !targets ||
-		    build_targets(rt->registry, next, informers, versions, targets) < 0)
+		built = built_new();
+		if (!informers || !versions || !built ||
+		    build_targets(rt->registry, next, informers, versions, built) < 0)
 			snprintf(err, sizeof(err), "out of memory");
 		else
-			s = make_scheduler(rt, next, targets, err, sizeof(err));
+			s = make_scheduler(rt, next, built, err, sizeof(err));
 		if (!s)
 			diag_error(&d, "%s", err);
 	}
@@ -536,25 +561,20 @@ static void reload(struct runtime *rt)
 				errors == 1 ? "" : "s", text ? text : "out of memory");
 		if (next)
 			watch_stop(informers, next->cfg.cluster_count);
-		targets_free(targets);
+		built_free(built);
 		free(versions);
 		setup_free(next);
 	} else {
-		scheduler_free(rt->s);
+		install(rt, s, built, versions);
 		watch_stop(rt->informers, rt->su->cfg.cluster_count);
-		targets_free(rt->targets);
-		free(rt->built_from);
 		setup_free(rt->su);
-		rt->s = s;
 		rt->su = next;
 		rt->informers = informers;
-		rt->targets = targets;
-		rt->built_from = versions;
 		rt->last_error[0] = '\0';
 		journal_open(next->cfg.log_target, next->cfg.log_format);
 		journal_message(6, IPAD_MESSAGE_RELOADED, "configuration reloaded from %s: %s, "
 				"interval %llds%s%s%s", rt->opt->config,
-				setup_summary(next, rt->targets, what, sizeof(what)),
+				setup_summary(next, &rt->built->targets, what, sizeof(what)),
 				(long long)(next->cfg.interval_ms / 1000),
 				dry_run(rt) ? ", dry run" : "", d.count ? "\n" : "",
 				d.count && text ? text : "");
@@ -617,16 +637,16 @@ int runtime_run(const struct runtime_options *opt, struct ipad_setup *su)
 	rt.registry = registry_new();
 	rt.informers = watch_start(su);
 	rt.built_from = calloc((size_t)su->cfg.cluster_count + 1, sizeof(*rt.built_from));
-	rt.targets = targets_new();
-	if (!rt.registry || !rt.informers || !rt.built_from || !rt.targets ||
-	    build_targets(rt.registry, su, rt.informers, rt.built_from, rt.targets) < 0)
+	rt.built = built_new();
+	if (!rt.registry || !rt.informers || !rt.built_from || !rt.built ||
+	    build_targets(rt.registry, su, rt.informers, rt.built_from, rt.built) < 0)
 		snprintf(err, sizeof(err), "out of memory");
 	else
-		rt.s = make_scheduler(&rt, su, rt.targets, err, sizeof(err));
+		rt.s = make_scheduler(&rt, su, rt.built, err, sizeof(err));
 	if (!rt.s) {
 		fprintf(stderr, "ipad: %s\n", err);
 		watch_stop(rt.informers, su->cfg.cluster_count);
-		targets_free(rt.targets);
+		built_free(rt.built);
 		free(rt.built_from);
 		registry_free(rt.registry);
 		setup_free(rt.su);
@@ -635,7 +655,7 @@ int runtime_run(const struct runtime_options *opt, struct ipad_setup *su)
 	if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
 		rt.watchdog_s = (double)watchdog_usec / 1e6;
 	journal_lifecycle(6, "ipad %s started: %s, interval %llds%s%s", PACKAGE_VERSION,
-			  setup_summary(su, rt.targets, what, sizeof(what)),
+			  setup_summary(su, &rt.built->targets, what, sizeof(what)),
 			  (long long)(su->cfg.interval_ms / 1000), dry_run(&rt) ? ", dry run" : "",
 			  rt.watchdog_s > 0 ? ", watchdog on" : "");
 	notify(&rt, "READY=1");
@@ -678,7 +698,7 @@ int runtime_run(const struct runtime_options *opt, struct ipad_setup *su)
 	journal_lifecycle(6, "ipad stopped%s", stop_requested ? " on signal" : "");
 	scheduler_free(rt.s);
 	watch_stop(rt.informers, rt.su->cfg.cluster_count);
-	targets_free(rt.targets);
+	built_free(rt.built);
 	free(rt.built_from);
 	registry_free(rt.registry);
 	setup_free(rt.su);

@@ -19,6 +19,7 @@
 #include "lease.h"
 #include "observe.h"
 #include "policy.h"
+#include "registry.h"
 #include "quantity.h"
 #include "scheduler.h"
 #include "state.h"
@@ -45,6 +46,7 @@ struct scheduler {
 	int worker_count;
 	int *cluster_index;     /* per target: index in clusters, -1: none */
 	struct lease_elector **electors; /* per cluster, or NULL: no election */
+	const struct registry_rejections *rejected; /* IPA objects with errors */
 	/* per cycle */
 	pthread_mutex_t queue_lock; /* guards claimed, first, in_flight */
 	pthread_cond_t queue_cond;
@@ -475,14 +477,13 @@ static struct ipa_conditions *conditions_of(struct scheduler *s, const char *key
 	return n;
 }
 
-/* The status of t's IPA object as it is now (after a restart or a
+/* The status of IPA object ns/name as it is now (after a restart or a
  * rebuild of the targets ipad has no memory of what it wrote), or NULL
  * when there is none or the object cannot be read. */
 static cJSON *status_on_object(struct kube_cluster *k, struct http_client *hc,
-			       const struct target *t, long timeout)
+			       const char *ns, const char *name, long timeout)
 {
-	char *path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", t->ipa_namespace, "ipas",
-			       t->ipa_name, NULL);
+	char *path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", ns, "ipas", name, NULL);
 	struct kube_result res = { 0 };
 	cJSON *c = NULL;
 	char err[512];
@@ -495,23 +496,87 @@ static cJSON *status_on_object(struct kube_cluster *k, struct http_client *hc,
 	return c;
 }
 
-/* The status of the IPA of t from its n items (status.h), PATCHed through
- * the status subresource, and a ConflictingClaim Event on the IPA per
- * refused item. A failure is a lifecycle warning naming the IPA; a 404
- * (the IPA was deleted meanwhile) is silent. */
+/* The conditions ipad last sent for IPA ns/name of cluster k (read from
+ * the object when it has no memory of them: then *previous is the
+ * object's status, else NULL; the caller frees it), or NULL when out of
+ * memory. */
+static struct ipa_conditions *remembered(struct scheduler *s, struct kube_cluster *k,
+					 const char *ns, const char *name, long timeout,
+					 cJSON **previous)
+{
+	char key[1024];
+	struct ipa_conditions *mem;
+
+	*previous = NULL;
+	snprintf(key, sizeof(key), "%s/%s/%s", k->name, ns, name);
+	mem = conditions_of(s, key);
+	if (mem && !mem->conditions) {
+		*previous = status_on_object(k, s->workers[0].hc, ns, name, timeout);
+		mem->conditions = cJSON_DetachItemFromObjectCaseSensitive(*previous, "conditions");
+	}
+	return mem;
+}
+
+/* PATCH st (owned) as the status of IPA ns/name through the status
+ * subresource, and remember its conditions in mem (may be NULL). A
+ * failure is a lifecycle warning naming the IPA; a 404 (the IPA was
+ * deleted meanwhile) is silent. */
+static void patch_status(struct kube_cluster *k, struct http_client *hc, long timeout,
+			 const char *ns, const char *name, cJSON *st, struct ipa_conditions *mem)
+{
+	cJSON *body = cJSON_CreateObject();
+	char err[512], *text = NULL, *path = NULL;
+	int r;
+
+	if (body && st && cJSON_AddItemToObject(body, "status", st)) {
+		text = cJSON_PrintUnformatted(body);
+		path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", ns, "ipas", name, "status");
+	} else {
+		cJSON_Delete(st);
+		st = NULL;
+	}
+	if (!text || !path) {
+		journal_lifecycle(4, "IPA %s/%s: the status is not written: out of memory",
+				  ns, name);
+		goto out;
+	}
+	r = kube_request(k, hc, "PATCH", path, "application/merge-patch+json", text, timeout,
+			 NULL, err, sizeof(err));
+	if (r == 0 && mem) {
+		cJSON_Delete(mem->conditions);
+		mem->conditions = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(st, "conditions"),
+						  true);
+	} else if (r < 0 && r != -ENOENT) {
+		journal_lifecycle(4, "IPA %s/%s (cluster %s): the status is not written: %s",
+				  ns, name, k->name, err);
+	}
+out:
+	cJSON_Delete(body);
+	free(text);
+	free(path);
+}
+
+/* min(the cluster's request timeout, the time left), at least 1 s: the
+ * recording reserve is still a short call. */
+static long status_timeout(const struct scheduler *s, const struct kube_cluster *k)
+{
+	long timeout = budget_ms(s, k->request_timeout_ms);
+
+	return timeout < 1000 ? 1000 : timeout;
+}
+
+/* The status of the IPA of t from its n items (status.h), and a
+ * ConflictingClaim Event on the IPA per refused item. */
 static void publish_one(struct scheduler *s, struct kube_cluster *k, const struct target *t,
 			struct status_item **items, size_t n)
 {
 	struct http_client *hc = s->workers[0].hc;
-	long timeout = budget_ms(s, k->request_timeout_ms);
-	char key[1024], err[512], *text = NULL, *path = NULL;
+	long timeout = status_timeout(s, k);
 	struct ipa_conditions *mem;
-	cJSON *st, *prev, *body = cJSON_CreateObject();
+	cJSON *prev;
+	char err[512];
 	size_t i;
-	int r;
 
-	if (timeout < 1000)          /* the recording reserve: still a short call */
-		timeout = 1000;
 	for (i = 0; i < n; i++) {
 		struct event_object io = events_ipa(items[i]->target);
 
@@ -524,44 +589,46 @@ static void publish_one(struct scheduler *s, struct kube_cluster *k, const struc
 			journal_lifecycle(4, "IPA %s/%s: event ConflictingClaim not recorded: %s",
 					  t->ipa_namespace, t->ipa_name, err);
 	}
-	snprintf(key, sizeof(key), "%s/%s/%s", t->cluster, t->ipa_namespace, t->ipa_name);
-	mem = conditions_of(s, key);
-	if (mem && !mem->conditions) {
-		prev = status_on_object(k, hc, t, timeout);
-		mem->conditions = cJSON_DetachItemFromObjectCaseSensitive(prev, "conditions");
+	mem = remembered(s, k, t->ipa_namespace, t->ipa_name, timeout, &prev);
+	if (prev)
 		for (i = 0; i < n; i++)
 			status_item_resume(items[i], prev);
+	cJSON_Delete(prev);
+	patch_status(k, hc, timeout, t->ipa_namespace, t->ipa_name,
+		     status_compose((const struct status_item **)items, n,
+				    mem ? mem->conditions : NULL, wall_ms()), mem);
+}
+
+/* Whether this host may write to cluster c (leader election). */
+static bool may_write(const struct scheduler *s, int c)
+{
+	char why[512];
+
+	/* The Lease may have been lost during the cycle. */
+	return !s->electors || (s->electors[c] &&
+				lease_elector_leading(s->electors[c], 0, why, sizeof(why)));
+}
+
+/* The status of each IPA object with an invalid spec: InvalidSpec. */
+static void publish_rejected(struct scheduler *s)
+{
+	for (size_t i = 0; s->rejected && i < s->rejected->count; i++) {
+		const struct registry_rejection *r = &s->rejected->items[i];
+		struct kube_cluster *k;
+		struct ipa_conditions *mem;
+		cJSON *prev;
+		long timeout;
+
+		if (r->cluster < 0 || r->cluster >= s->cluster_count || !may_write(s, r->cluster))
+			continue;
+		k = &s->clusters[r->cluster];
+		timeout = status_timeout(s, k);
+		mem = remembered(s, k, r->namespace, r->name, timeout, &prev);
 		cJSON_Delete(prev);
+		patch_status(k, s->workers[0].hc, timeout, r->namespace, r->name,
+			     status_invalid(r->message, r->generation,
+					    mem ? mem->conditions : NULL, wall_ms()), mem);
 	}
-	st = status_compose((const struct status_item **)items, n,
-			    mem ? mem->conditions : NULL, wall_ms());
-	if (body && st && cJSON_AddItemToObject(body, "status", st)) {
-		text = cJSON_PrintUnformatted(body);
-		path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", t->ipa_namespace, "ipas",
-				 t->ipa_name, "status");
-	} else {
-		cJSON_Delete(st);
-		st = NULL;
-	}
-	if (!text || !path) {
-		journal_lifecycle(4, "IPA %s/%s: the status is not written: out of memory",
-				  t->ipa_namespace, t->ipa_name);
-		goto out;
-	}
-	r = kube_request(k, hc, "PATCH", path, "application/merge-patch+json", text, timeout,
-			 NULL, err, sizeof(err));
-	if (r == 0 && mem) {
-		cJSON_Delete(mem->conditions);
-		mem->conditions = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(st, "conditions"),
-						  true);
-	} else if (r < 0 && r != -ENOENT) {
-		journal_lifecycle(4, "IPA %s/%s (cluster %s): the status is not written: %s",
-				  t->ipa_namespace, t->ipa_name, t->cluster, err);
-	}
-out:
-	cJSON_Delete(body);
-	free(text);
-	free(path);
 }
 
 /* After the workers: one status per IPA object with targets recorded in
@@ -571,7 +638,6 @@ static void publish_status(struct scheduler *s)
 	size_t n = s->targets->count, i, j, m;
 	struct status_item **group = calloc(n + 1, sizeof(*group));
 	bool *done = calloc(n + 1, sizeof(*done));
-	char why[512];
 
 	if (!group || !done) {
 		journal_lifecycle(4, "the status of the IPA objects is not written: out of memory");
@@ -593,11 +659,8 @@ static void publish_status(struct scheduler *s)
 				group[m++] = &s->status[j];
 			}
 		}
-		/* The Lease may have been lost during the cycle. */
-		if (s->electors && !(s->electors[c] &&
-				     lease_elector_leading(s->electors[c], 0, why, sizeof(why))))
-			continue;
-		publish_one(s, &s->clusters[c], t, group, m);
+		if (may_write(s, c))
+			publish_one(s, &s->clusters[c], t, group, m);
 	}
 out:
 	free(group);
@@ -718,6 +781,11 @@ nomem:
 	return NULL;
 }
 
+void scheduler_set_rejected(struct scheduler *s, const struct registry_rejections *rejected)
+{
+	s->rejected = rejected;
+}
+
 void scheduler_set_electors(struct scheduler *s, struct lease_elector **per_cluster)
 {
 	s->electors = per_cluster;
@@ -754,8 +822,10 @@ void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats)
 		worker_main(&s->workers[0]);
 	for (i = 0; i < started; i++)
 		pthread_join(s->workers[i].thread, NULL);
-	if (!s->dry_run)
+	if (!s->dry_run) {
 		publish_status(s);
+		publish_rejected(s);
+	}
 
 	stats->targets = s->targets->count;
 	stats->changed = atomic_load(&s->changed);

@@ -50,6 +50,12 @@ struct lease_elector;
  * every target is acted on. Call between cycles. */
 void scheduler_set_electors(struct scheduler *s, struct lease_elector **per_cluster);
 
+/* The IPA objects whose spec has an error (borrowed; NULL: none): after
+ * each cycle their status says InvalidSpec (status_invalid()), written
+ * like the others' (not in dry-run, only where this host leads). */
+struct registry_rejections;
+void scheduler_set_rejected(struct scheduler *s, const struct registry_rejections *rejected);
+
 /* Run one cycle; returns when every target is done. */
 void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats);
 

@@ -370,3 +370,25 @@ cJSON *status_compose(const struct status_item **items, size_t n,
 	}
 	return st;
 }
+
+cJSON *status_invalid(const char *message, long long generation, const cJSON *previous,
+		      int64_t now_ms)
+{
+	cJSON *st = cJSON_CreateObject(), *conds;
+	bool ok = st && cJSON_AddStringToObject(st, "status", message) &&
+		  cJSON_AddNumberToObject(st, "observedGeneration", (double)generation) &&
+		  cJSON_AddNumberToObject(st, "targets", 0) &&
+		  cJSON_AddArrayToObject(st, "items") &&
+		  (conds = cJSON_AddArrayToObject(st, "conditions")) &&
+		  add_condition(conds, previous, "Ready", false, "InvalidSpec", message,
+				generation, now_ms) &&
+		  add_condition(conds, previous, "ScalingActive", false, "InvalidSpec",
+				"ipad manages none of the items until the spec is fixed",
+				generation, now_ms);
+
+	if (!ok) {
+		cJSON_Delete(st);
+		return NULL;
+	}
+	return st;
+}

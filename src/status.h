@@ -24,7 +24,8 @@
  *                       reason, message, lastTransitionTime — changed only
  *                       when status changes —, observedGeneration):
  *     Ready          False ConflictingClaim when an item is refused, else
- *                    True TargetsLoaded;
+ *                    True TargetsLoaded (an object with an error in its
+ *                    spec gets status_invalid() instead);
  *     ScalingActive  False when an item is not scaled: the reason of the
  *                    first in this order: ConflictingAutoscaler, Paused,
  *                    FailedGetMetrics, AdvisorFailed, FailedGetDeployment,
@@ -108,5 +109,13 @@ const char *status_guardrail(const char *decision_reason);
  * memory. */
 cJSON *status_compose(const struct status_item **items, size_t n,
 		      const cJSON *previous, int64_t now_ms);
+
+/* The .status of an IPA object whose spec has an error (registry.h), so
+ * that it gives no target: status the message, observedGeneration
+ * generation, targets 0, no items, Ready and ScalingActive False with
+ * reason InvalidSpec and the message (previous and now_ms as in
+ * status_compose()). A new cJSON object, or NULL when out of memory. */
+cJSON *status_invalid(const char *message, long long generation, const cJSON *previous,
+		      int64_t now_ms);
 
 #endif

@@ -93,7 +93,7 @@ static void test_claims(void **state)
 	eu[2] = object("ops", "c", 9, "web api");
 	us[0] = object("ops", "a", 7, "web");   /* another cluster: no conflict */
 
-	assert_int_equal(registry_build(r, &cfg, &files, objs, &out, &d), 0);
+	assert_int_equal(registry_build(r, &cfg, &files, objs, &out, NULL, &d), 0);
 	assert_int_equal(d.count, 0);
 	assert_list(&out, "eu/web:file-ipa eu/cart:b eu/api:a eu/cart:a:refused "
 			  "us/web:a eu/web:c:refused eu/api:c:refused");
@@ -112,7 +112,7 @@ static void test_claims(void **state)
 	 * that claims api later does not take it from a, who holds it. */
 	free(eu[1]);
 	eu[1] = object("ops", "z", 0, "api");
-	assert_int_equal(registry_build(r, &cfg, &files, objs, &out, &d), 0);
+	assert_int_equal(registry_build(r, &cfg, &files, objs, &out, NULL, &d), 0);
 	assert_list(&out, "eu/web:file-ipa eu/api:a us/web:a eu/api:z:refused "
 			  "eu/cart:a eu/web:c:refused eu/api:c:refused");
 	target_list_free(&out);
@@ -120,9 +120,19 @@ static void test_claims(void **state)
 	/* A bad object contributes nothing; the others stay. */
 	free(eu[2]);
 	eu[2] = strdup("{\"apiVersion\":\"ipa.shafinhasnat.me/v1alpha1\",\"kind\":\"IPA\","
-		       "\"metadata\":{\"name\":\"bad\",\"namespace\":\"ops\"},"
+		       "\"metadata\":{\"name\":\"bad\",\"namespace\":\"ops\",\"generation\":4},"
 		       "\"spec\":{\"metadata\":{\"llmAgent\":\"http://a\"}}}");
-	assert_int_equal(registry_build(r, &cfg, &files, objs, &out, &d), 0);
+	struct registry_rejections rejected = { 0 };
+	assert_int_equal(registry_build(r, &cfg, &files, objs, &out, &rejected, &d), 0);
+	assert_int_equal(rejected.count, 1);
+	assert_int_equal(rejected.items[0].cluster, 0);
+	assert_string_equal(rejected.items[0].namespace, "ops");
+	assert_string_equal(rejected.items[0].name, "bad");
+	assert_int_equal(rejected.items[0].generation, 4);
+	assert_string_equal(rejected.items[0].message, "spec.metadata.ipaGroup: is required: "
+			    "a list of items with deployment and namespace");
+	registry_rejections_free(&rejected);
+	assert_int_equal(rejected.count, 0);
 	assert_int_equal(d.count, 1);
 	assert_string_equal(d.messages[0], "cluster eu: IPA ops/bad: spec.metadata.ipaGroup: "
 			    "is required: a list of items with deployment and namespace");
@@ -130,7 +140,7 @@ static void test_claims(void **state)
 	target_list_free(&out);
 
 	/* Without objects: the files alone. */
-	assert_int_equal(registry_build(r, &cfg, &files, NULL, &out, &d), 0);
+	assert_int_equal(registry_build(r, &cfg, &files, NULL, &out, NULL, &d), 0);
 	assert_list(&out, "eu/web:file-ipa");
 	target_list_free(&out);
 

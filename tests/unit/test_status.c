@@ -347,6 +347,38 @@ static void test_resume(void **state)
 	cJSON_Delete(prev);
 }
 
+static void test_invalid(void **state)
+{
+	(void)state;
+	cJSON *st = status_invalid("spec.metadata.ipaGroup: is required", 3, NULL,
+				   INT64_C(1796000000000));
+	assert_non_null(st);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(st, "status")),
+			    "spec.metadata.ipaGroup: is required");
+	assert_int_equal(cJSON_GetObjectItem(st, "observedGeneration")->valueint, 3);
+	assert_int_equal(cJSON_GetObjectItem(st, "targets")->valueint, 0);
+	const cJSON *ready = condition(st, "Ready"), *active = condition(st, "ScalingActive");
+	assert_non_null(ready);
+	assert_non_null(active);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ready, "status")), "False");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ready, "reason")),
+			    "InvalidSpec");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ready, "message")),
+			    "spec.metadata.ipaGroup: is required");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(active, "reason")),
+			    "InvalidSpec");
+	/* Still invalid a minute later: the transition time stays. */
+	cJSON *again = status_invalid("other problem", 4,
+				      cJSON_GetObjectItem(st, "conditions"),
+				      INT64_C(1796000060000));
+	assert_non_null(again);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(condition(again, "Ready"),
+								      "lastTransitionTime")),
+			    cJSON_GetStringValue(cJSON_GetObjectItem(ready, "lastTransitionTime")));
+	cJSON_Delete(again);
+	cJSON_Delete(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_compose),
 		cmocka_unit_test(test_compose_refused),
 		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_invalid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
