@@ -1,9 +1,11 @@
-"""Helpers shared by the end-to-end tests: builders for ipad.conf, IPA YAML
-and Deployments, Kubernetes quantities, the simulator's request log and the
-contract's constants (docs/contracts.md)."""
+"""Helpers shared by the end-to-end tests: builders for ipad.conf, IPA YAML,
+IPA objects and Deployments, targets under load with their CPU series in
+Prometheus, polling, Kubernetes quantities, the simulator's request log and
+the contract's constants (docs/contracts.md)."""
 
 import json
 import re
+import time
 from fractions import Fraction
 
 import yaml
@@ -137,6 +139,98 @@ def ingress(namespace_, name, service):
 
 def containers_of(dep):
     return {c["name"]: c for c in dep["spec"]["template"]["spec"]["containers"]}
+
+
+# -- targets and IPA objects ------------------------------------------------------------
+# Resources of the targets the IPA-object, status, leader-election, events and
+# autoscaler tests scale, and an agent answer that keeps them as they are.
+TARGET_RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
+                    "limits": {"cpu": "1", "memory": "250Mi"}}
+
+
+def advice(replicas, **overrides):
+    """The agent stub's answer (llmstub.mode("fixed", text=...)) for
+    ``replicas`` with TARGET_RESOURCES as they are; ``overrides`` change a
+    field (cpu_request="300m")."""
+    answer = {"replicas": replicas, "cpu_request": "100m", "cpu_limit": "1",
+              "memory_request": "125Mi", "memory_limit": "250Mi"}
+    answer.update(overrides)
+    return answer
+
+
+def cpu_query(ns, name):
+    """The per-pod CPU rate ipad asks Prometheus for, for Deployment ns/name."""
+    return ('sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="%s",'
+            'pod=~"%s-.*",container!="",image!=""}[2m]))' % (ns, name))
+
+
+def make_deployment(sim, prometheus, ns, name="web", replicas=2, annotations=None,
+                    require_nonzero_cpu=False, timeout=60):
+    """Namespace ns and a Deployment ns/name of ``replicas`` pods with one
+    container "app" (TARGET_RESOURCES), under load (5 requests/s) in the
+    simulator; returns when Prometheus has the CPU series of every pod
+    (``require_nonzero_cpu``: and each of them is above 0)."""
+    sim.apply(namespace(ns))
+    sim.apply(deployment(ns, name, replicas, [container("app", resources=TARGET_RESOURCES)],
+                         annotations=annotations))
+    sim.set_load(ns, name, 5.0)
+    if require_nonzero_cpu:
+        def ready(r):
+            return len(r) >= replicas and all(float(x["value"][1]) > 0 for x in r)
+    else:
+        def ready(r):
+            return len(r) >= replicas
+    prometheus.wait_for(cpu_query(ns, name), ready, timeout=timeout)
+
+
+def ipa_object(ns, name, items, prometheus, llmstub, annotations=None):
+    """An IPA custom resource in namespace ns, as a dict for the simulator
+    (sim.apply, sim.api); ``annotations`` go to its metadata."""
+    obj = yaml.safe_load(ipa_yaml(name, items, prometheus.url, llmstub.url))
+    obj["metadata"]["namespace"] = ns
+    if annotations:
+        obj["metadata"]["annotations"] = dict(annotations)
+    return obj
+
+
+def delete_ipa(sim, ns, name):
+    """Deletes the IPA custom resource ns/name from the simulator."""
+    code, body = sim.api("DELETE", "/apis/ipa.shafinhasnat.me/v1alpha1/namespaces/%s/ipas/%s"
+                         % (ns, name))
+    assert code == 200, body
+
+
+def delete_last_ipa(sim, dm, decisions, lifecycle, ns, name):
+    """Deletes IPA object ns/name, the only target of the running ipad dm,
+    and checks that dm takes it out (0 targets left) and records no decision
+    for it any more."""
+    delete_ipa(sim, ns, name)
+    lifecycle(dm, 1, timeout=15, MESSAGE="IPA objects changed: now 0 targets, 0 of them "
+              "from IPA objects, 0 claims refused")
+    time.sleep(0.5)   # a cycle that had started already may still record
+    before = len(decisions(dm, 1, IPA_NAME=name))
+    time.sleep(2.5)
+    assert len(decisions(dm, 1, IPA_NAME=name)) == before
+
+
+# -- polling ------------------------------------------------------------------------------
+def wait_until(what, predicate, timeout=30, step=0.2):
+    """predicate()'s first true value, asked every ``step`` seconds for at
+    most ``timeout`` seconds; AssertionError naming ``what`` after that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def wait_for_replicas(sim, ns, replicas, name="web", timeout=30, step=0.2, what=None):
+    """wait_until Deployment ns/name's spec.replicas is ``replicas``."""
+    return wait_until(what or "%s/%s at %d replicas" % (ns, name, replicas),
+                      lambda: replicas_of(sim, ns, name) == replicas,
+                      timeout=timeout, step=step)
 
 
 # -- quantities --------------------------------------------------------------------------
@@ -295,6 +389,14 @@ def conf_for(kubeconfig, prom_url, **kw):
     IPA objects' llmAgent."""
     kw.setdefault("advisor", "ipa-agent")
     return ini(kubeconfig=kubeconfig, prometheus=prom_url, **kw)
+
+
+def watching_conf(kubeconfig, prometheus, namespaces, **kw):
+    """conf_for with interval 1s that watches the IPA objects of
+    ``namespaces`` only ("a, b" for several; the simulator is shared by a
+    module's tests); ``kw`` as for conf_for."""
+    return conf_for(kubeconfig, prometheus.url, interval="1s",
+                    extra="watch-ipas = true\nipa-namespaces = %s\n" % namespaces, **kw)
 
 def replicas_of(sim, ns, name):
     return int(sim.deployment(ns, name)["spec"]["replicas"])

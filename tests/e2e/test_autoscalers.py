@@ -7,29 +7,12 @@ Run: IPAD_BIN=$PWD/build/src/ipad unshare --mount --propagation private \
 """
 import pytest
 
-from e2e_helpers import (EX_OK, EX_TEMPFAIL, conf_for, container, deployment, ipa_yaml,
-                         namespace, req_method, req_path, writes)
+from e2e_helpers import (EX_OK, EX_TEMPFAIL, advice, conf_for, ipa_yaml, make_deployment,
+                         req_method, req_path, writes)
 
-RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
-             "limits": {"cpu": "1", "memory": "250Mi"}}
 # Replicas 2 -> 3; a new CPU request for the resize cases.
-SCALE_TO_3 = {"replicas": 3, "cpu_request": "100m", "cpu_limit": "1",
-              "memory_request": "125Mi", "memory_limit": "250Mi"}
-RESIZE = {"replicas": 2, "cpu_request": "300m", "cpu_limit": "1",
-          "memory_request": "125Mi", "memory_limit": "250Mi"}
-
-
-def make_targets(sim, prometheus, ns, names=("web",)):
-    sim.apply(namespace(ns))
-    for n in names:
-        sim.apply(deployment(ns, n, 2, [container("app", resources=RESOURCES)]))
-        sim.set_load(ns, n, 5.0)
-    for n in names:
-        prometheus.wait_for(
-            'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="%s",'
-            'pod=~"%s-.*",container!="",image!=""}[2m]))' % (ns, n),
-            lambda r: len(r) >= 2 and all(float(x["value"][1]) > 0 for x in r),
-            timeout=60)
+SCALE_TO_3 = advice(3)
+RESIZE = advice(2, cpu_request="300m")
 
 
 def hpa(ns, name, target, api_version="apps/v1", kind="Deployment"):
@@ -73,7 +56,7 @@ def rec_of(decisions, res, name):
 def test_hpa_holds_the_deployment(sim, prometheus, llmstub, kubeconfig, run_ipad,
                                   decisions, unique):
     ns = unique("hpa")
-    make_targets(sim, prometheus, ns)
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
     sim.apply(hpa(ns, "keda-hpa-web", "web"))
     res = run(sim, prometheus, llmstub, kubeconfig, run_ipad, ns, [{"deployment": "web"}],
               SCALE_TO_3)
@@ -92,7 +75,7 @@ def test_hpa_holds_the_deployment(sim, prometheus, llmstub, kubeconfig, run_ipad
 def test_hpa_with_resources_only_resizes(sim, prometheus, llmstub, kubeconfig, run_ipad,
                                          decisions, unique):
     ns = unique("hpares")
-    make_targets(sim, prometheus, ns)
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
     sim.apply(hpa(ns, "web", "web"))
     res = run(sim, prometheus, llmstub, kubeconfig, run_ipad, ns,
               [{"deployment": "web", "mode": "ResourcesOnly"}], dict(RESIZE, replicas=5))
@@ -109,7 +92,8 @@ def test_hpa_with_resources_only_resizes(sim, prometheus, llmstub, kubeconfig, r
 def test_vpa_holds_resources_and_replicas_only_scales(sim, prometheus, llmstub, kubeconfig,
                                                       run_ipad, decisions, unique):
     ns = unique("vpa")
-    make_targets(sim, prometheus, ns, ("web", "api"))
+    for name in ("web", "api"):
+        make_deployment(sim, prometheus, ns, name, require_nonzero_cpu=True)
     sim.apply(vpa(ns, "web-vpa", "web"))
     sim.apply(vpa(ns, "api-vpa", "api"))
     res = run(sim, prometheus, llmstub, kubeconfig, run_ipad, ns,
@@ -140,7 +124,7 @@ def test_vpa_holds_resources_and_replicas_only_scales(sim, prometheus, llmstub, 
 def test_autoscalers_of_something_else_do_not_hold(sim, prometheus, llmstub, kubeconfig,
                                                    run_ipad, decisions, unique, other):
     ns = unique("nohold")
-    make_targets(sim, prometheus, ns)
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
     sim.apply({"other-deployment": hpa(ns, "h", "web-canary"),
                "statefulset": hpa(ns, "h", "web", kind="StatefulSet"),
                "core-group": hpa(ns, "h", "web", api_version="v1"),
@@ -157,7 +141,7 @@ def test_hpa_that_appears_while_ipad_runs_stops_it(sim, prometheus, llmstub, kub
     """An HPA created while ipad runs is seen at the next cycle: from then on
     ipad holds, whatever the advice, and the replicas are the HPA's."""
     ns = unique("hpanew")
-    make_targets(sim, prometheus, ns)
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
     llmstub.mode("fixed", text=SCALE_TO_3)
     dm = start_ipad(conf_for(kubeconfig, prometheus.url, interval="1s"),
                     [ipa_yaml("ipa-" + ns, [{"deployment": "web", "namespace": ns}],

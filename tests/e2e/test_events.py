@@ -12,26 +12,12 @@ import time
 
 import pytest
 
-from e2e_helpers import EX_OK, conf_for, container, deployment, ipa_yaml, namespace
+from e2e_helpers import EX_OK, advice, conf_for, ipa_yaml, make_deployment
 
 KUBECTL = os.environ.get("KUBECTL") or shutil.which(
     "kubectl", path="/usr/bin:/usr/local/bin") or "/usr/bin/kubectl"
-RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
-             "limits": {"cpu": "1", "memory": "250Mi"}}
 # Replicas 2 -> 3, resources as they are.
-SCALE_TO_3 = {"replicas": 3, "cpu_request": "100m", "cpu_limit": "1",
-              "memory_request": "125Mi", "memory_limit": "250Mi"}
-
-
-def make_target(sim, prometheus, ns, replicas=2):
-    sim.apply(namespace(ns))
-    sim.apply(deployment(ns, "web", replicas, [container("app", resources=RESOURCES)]))
-    sim.set_load(ns, "web", 5.0)
-    prometheus.wait_for(
-        'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="%s",'
-        'pod=~"web-.*",container!="",image!=""}[2m]))' % ns,
-        lambda r: len(r) >= replicas and all(float(x["value"][1]) > 0 for x in r),
-        timeout=60)
+SCALE_TO_3 = advice(3)
 
 
 def ipad_events(sim, ns):
@@ -48,7 +34,7 @@ def item_yaml(ns, prometheus, llmstub):
 def test_scale_posts_successful_rescale_shown_by_describe(sim, prometheus, llmstub,
                                                           kubeconfig, run_ipad, unique):
     ns = unique("events")
-    make_target(sim, prometheus, ns)
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
     llmstub.mode("fixed", text=SCALE_TO_3)
     res = run_ipad(conf_for(kubeconfig, prometheus.url),
                    [item_yaml(ns, prometheus, llmstub)], ["--once"])
@@ -82,7 +68,7 @@ def test_scale_posts_successful_rescale_shown_by_describe(sim, prometheus, llmst
 
 def test_dry_run_posts_no_event(sim, prometheus, llmstub, kubeconfig, run_ipad, unique):
     ns = unique("evdry")
-    make_target(sim, prometheus, ns)
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
     llmstub.mode("fixed", text={"replicas": 3})
     res = run_ipad(conf_for(kubeconfig, prometheus.url),
                    [item_yaml(ns, prometheus, llmstub)], ["--once", "--dry-run"])
@@ -93,7 +79,7 @@ def test_dry_run_posts_no_event(sim, prometheus, llmstub, kubeconfig, run_ipad, 
 def test_repeated_advisor_failure_is_one_event_counted(sim, prometheus, llmstub, kubeconfig,
                                                        start_ipad, decisions, unique):
     ns = unique("evagg")
-    make_target(sim, prometheus, ns)
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
     llmstub.mode("error500")
     dm = start_ipad(conf_for(kubeconfig, prometheus.url, interval="1s", timeout="2s"),
                     [item_yaml(ns, prometheus, llmstub)])
@@ -116,7 +102,7 @@ def test_repeated_advisor_failure_is_one_event_counted(sim, prometheus, llmstub,
 def test_event_failure_never_fails_the_decision(sim, prometheus, llmstub, kubeconfig,
                                                 run_ipad, decisions, lifecycle, unique):
     ns = unique("evfail")
-    make_target(sim, prometheus, ns)
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
     llmstub.mode("fixed", text=SCALE_TO_3)
     sim.fault(method="POST", path_regex="^/api/v1/namespaces/%s/events" % ns, status=403,
               count=-1)

@@ -13,44 +13,10 @@ Run: IPAD_BIN=$PWD/build/src/ipad unshare --mount --propagation private \
 """
 import time
 
-import yaml
-
-from e2e_helpers import MSG_LIFECYCLE, conf_for, container, deployment, ipa_yaml, namespace
+from e2e_helpers import (MSG_LIFECYCLE, delete_last_ipa, ipa_object, make_deployment,
+                         namespace, wait_for_replicas, wait_until, watching_conf)
 
 GV = "/apis/ipa.shafinhasnat.me/v1alpha1"
-RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
-             "limits": {"cpu": "1", "memory": "250Mi"}}
-
-
-def make_deployment(sim, prometheus, ns, name="web", replicas=2):
-    sim.apply(namespace(ns))
-    sim.apply(deployment(ns, name, replicas, [container("app", resources=RESOURCES)]))
-    sim.set_load(ns, name, 5.0)
-    prometheus.wait_for(
-        'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="%s",'
-        'pod=~"%s-.*",container!="",image!=""}[2m]))' % (ns, name),
-        lambda r: len(r) >= replicas, timeout=60)
-
-
-def ipa_object(ns, name, items, prometheus, llmstub):
-    obj = yaml.safe_load(ipa_yaml(name, items, prometheus.url, llmstub.url))
-    obj["metadata"]["namespace"] = ns
-    return obj
-
-
-def watching_conf(kubeconfig, prometheus, namespaces):
-    return conf_for(kubeconfig, prometheus.url, interval="1s",
-                    extra="watch-ipas = true\nipa-namespaces = %s\n" % namespaces)
-
-
-def wait_until(what, predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
 def ipa_requests(sim, ns, watch=None):
@@ -68,6 +34,31 @@ def listed(dm, lifecycle, ns, count):
                      "namespace %s; watching them" % (count, ns))
 
 
+def start_watching(start_ipad, lifecycle, kubeconfig, prometheus, ns, count):
+    """ipad watching namespace ns, started and past its first list (count
+    objects)."""
+    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
+    listed(dm, lifecycle, ns, count)
+    return dm
+
+
+def post_ipa(sim, prometheus, llmstub, ns, name):
+    """Creates IPA object ns/name (for Deployment web) with a POST; the
+    object as created."""
+    code, obj = sim.api("POST", "%s/namespaces/%s/ipas" % (GV, ns),
+                        ipa_object(ns, name, [{"deployment": "web", "namespace": ns}],
+                                   prometheus, llmstub))
+    assert code == 201, obj
+    return obj
+
+
+def wait_for_watches(sim, ns, count, timeout=20):
+    """The watches of namespace ns's IPA collection, once there are count."""
+    return wait_until("%d watches" % count, lambda: (
+        lambda w: w if len(w) >= count else None)(ipa_requests(sim, ns, watch=True)),
+        timeout=timeout, step=0.1)
+
+
 def test_dropped_watch_resumes_from_last_resource_version(
         sim, prometheus, llmstub, kubeconfig, start_ipad, decisions, lifecycle, unique):
     ns = unique("drop")
@@ -75,16 +66,10 @@ def test_dropped_watch_resumes_from_last_resource_version(
     llmstub.mode("fixed", text={"replicas": 3})
     # the first watch is cut right after its first event
     sim.fault(watch=True, path_regex="/namespaces/%s/ipas$" % ns, drop_after=1, count=1)
-    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
-    listed(dm, lifecycle, ns, 0)
+    dm = start_watching(start_ipad, lifecycle, kubeconfig, prometheus, ns, 0)
 
-    code, obj = sim.api("POST", "%s/namespaces/%s/ipas" % (GV, ns),
-                        ipa_object(ns, "web-ipa", [{"deployment": "web", "namespace": ns}],
-                                   prometheus, llmstub))
-    assert code == 201, obj
-    rv = obj["metadata"]["resourceVersion"]
-    watches = wait_until("a second watch", lambda: (
-        lambda w: w if len(w) >= 2 else None)(ipa_requests(sim, ns, watch=True)))
+    rv = post_ipa(sim, prometheus, llmstub, ns, "web-ipa")["metadata"]["resourceVersion"]
+    watches = wait_for_watches(sim, ns, 2)
     first, second = watches[0]["query"], watches[1]["query"]
     assert second["resourceVersion"] == rv, (first, second)
     assert int(first["resourceVersion"]) < int(rv), first
@@ -99,7 +84,7 @@ def test_dropped_watch_resumes_from_last_resource_version(
     recs = decisions(dm, 1, timeout=20, IPA_NAME="web-ipa")
     assert recs[0]["IPA_DEPLOYMENT"] == "web", recs[0]
     # and the resumed watch delivers: an edit (maxReplicas 2) takes effect
-    wait_until("replicas 3", lambda: sim.deployment(ns, "web")["spec"]["replicas"] == 3)
+    wait_for_replicas(sim, ns, 3, timeout=20, step=0.1)
     sim.apply(ipa_object(ns, "web-ipa", [{"deployment": "web", "namespace": ns,
                                           "maxReplicas": 2}], prometheus, llmstub))
     decisions(dm, 1, timeout=20, IPA_NAME="web-ipa", IPA_REPLICAS_TO="2")
@@ -114,14 +99,9 @@ def test_watch_that_ends_is_started_again_from_the_last_resource_version(
     # the first two watches end (normally) after a second, as at their
     # timeoutSeconds
     sim.fault(watch=True, path_regex="/namespaces/%s/ipas$" % ns, end_after=1, count=2)
-    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
-    listed(dm, lifecycle, ns, 0)
-    code, obj = sim.api("POST", "%s/namespaces/%s/ipas" % (GV, ns),
-                        ipa_object(ns, "one", [{"deployment": "web", "namespace": ns}],
-                                   prometheus, llmstub))
-    assert code == 201, obj
-    watches = wait_until("a third watch", lambda: (
-        lambda w: w if len(w) >= 3 else None)(ipa_requests(sim, ns, watch=True)), timeout=10)
+    dm = start_watching(start_ipad, lifecycle, kubeconfig, prometheus, ns, 0)
+    obj = post_ipa(sim, prometheus, llmstub, ns, "one")
+    watches = wait_for_watches(sim, ns, 3, timeout=10)
     # at once (no backoff after a normal end), from the last version seen
     assert watches[2]["time"] - watches[0]["time"] < 3.5, watches
     rvs = [int(w["query"]["resourceVersion"]) for w in watches[:3]]
@@ -143,8 +123,7 @@ def test_too_old_relists_without_a_busy_loop(
     sim.fault(watch=True, path_regex=coll, error410=True, count=2)
     sim.fault(watch=True, path_regex=coll, status=410, reason="Expired",
               message="too old resource version: 1 (2)", count=-1)
-    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
-    listed(dm, lifecycle, ns, 1)
+    dm = start_watching(start_ipad, lifecycle, kubeconfig, prometheus, ns, 1)
     started = time.monotonic()
     # the store stays usable: the target runs
     decisions(dm, 1, timeout=20, IPA_NAME="web-ipa")
@@ -177,8 +156,7 @@ def test_garbage_and_split_lines_do_not_stall(
     # every watch: a garbage line first, then each event in two chunks
     sim.fault(watch=True, path_regex="/namespaces/%s/ipas$" % ns, garbage=True,
               split=0.3, count=-1)
-    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
-    listed(dm, lifecycle, ns, 0)
+    dm = start_watching(start_ipad, lifecycle, kubeconfig, prometheus, ns, 0)
     warned = lifecycle(dm, 1, timeout=10, PRIORITY="4")
     assert [r["MESSAGE"] for r in warned] == [
         "cluster sim: watch of IPA objects: skipped a watch event line of 20 bytes "
@@ -187,20 +165,13 @@ def test_garbage_and_split_lines_do_not_stall(
     sim.apply(ipa_object(ns, "web-ipa", [{"deployment": "web", "namespace": ns}],
                          prometheus, llmstub))
     decisions(dm, 1, timeout=20, IPA_NAME="web-ipa")
-    wait_until("replicas 3", lambda: sim.deployment(ns, "web")["spec"]["replicas"] == 3)
+    wait_for_replicas(sim, ns, 3, timeout=20, step=0.1)
     sim.apply(ipa_object(ns, "web-ipa", [{"deployment": "web", "namespace": ns,
                                           "maxReplicas": 2}], prometheus, llmstub))
     decisions(dm, 1, timeout=20, IPA_NAME="web-ipa", IPA_REPLICAS_TO="2")
 
     # deleted: no more records for it
-    code, body = sim.api("DELETE", "%s/namespaces/%s/ipas/web-ipa" % (GV, ns))
-    assert code == 200, body
-    lifecycle(dm, 1, timeout=15, MESSAGE="IPA objects changed: now 0 targets, 0 of them "
-              "from IPA objects, 0 claims refused")
-    time.sleep(0.5)   # a cycle that had started already may still record
-    before = len(decisions(dm, 1, IPA_NAME="web-ipa"))
-    time.sleep(2.5)
-    assert len(decisions(dm, 1, IPA_NAME="web-ipa")) == before
+    delete_last_ipa(sim, dm, decisions, lifecycle, ns, "web-ipa")
     # one watch all along, and one list
     assert len(ipa_requests(sim, ns, watch=True)) == 1
     assert len(ipa_requests(sim, ns, watch=False)) == 1
@@ -220,7 +191,8 @@ def test_only_the_configured_namespaces(sim, kubeconfig, prometheus, llmstub, st
     dm = start_ipad(watching_conf(kubeconfig, prometheus, "%s, %s %s" % (a, b, a)))
     listed(dm, lifecycle, a, 1)
     listed(dm, lifecycle, b, 0)
-    wait_until("two watches", lambda: ipa_requests(sim, a, True) and ipa_requests(sim, b, True))
+    wait_until("two watches", lambda: ipa_requests(sim, a, True) and ipa_requests(sim, b, True),
+               timeout=20, step=0.1)
     # lists and watches (the IPA objects' own paths are read for their status)
     paths = {r["path"] for r in sim.requests()
              if r["path"].endswith("/ipas") and r["method"] == "GET"}
@@ -237,8 +209,7 @@ def test_list_pages(sim, kubeconfig, prometheus, llmstub, start_ipad, lifecycle,
                              prometheus, llmstub))
     # the server answers pages of one object
     sim.fault(watch=False, path_regex="/namespaces/%s/ipas$" % ns, limit=1, count=-1)
-    dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
-    listed(dm, lifecycle, ns, 3)
+    dm = start_watching(start_ipad, lifecycle, kubeconfig, prometheus, ns, 3)
     lists = ipa_requests(sim, ns, watch=False)
     assert [bool(r["query"].get("continue")) for r in lists] == [False, True, True], lists
     assert all(r["query"]["limit"] == "500" for r in lists), lists

@@ -10,45 +10,8 @@ Run: IPAD_BIN=$PWD/build/src/ipad unshare --mount --propagation private \
 """
 import time
 
-from e2e_helpers import conf_for, container, deployment, ipa_yaml, namespace
-
-RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
-             "limits": {"cpu": "1", "memory": "250Mi"}}
-
-
-def make_deployment(sim, prometheus, ns, name="web", replicas=2):
-    sim.apply(namespace(ns))
-    sim.apply(deployment(ns, name, replicas, [container("app", resources=RESOURCES)]))
-    sim.set_load(ns, name, 5.0)
-    prometheus.wait_for(
-        'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="%s",'
-        'pod=~"%s-.*",container!="",image!=""}[2m]))' % (ns, name),
-        lambda r: len(r) >= replicas, timeout=60)
-
-
-def ipa_object(ns, name, items, prometheus, llmstub):
-    """An IPA custom resource in namespace ns (a dict for the simulator)."""
-    import yaml
-    obj = yaml.safe_load(ipa_yaml(name, items, prometheus.url, llmstub.url))
-    obj["metadata"]["namespace"] = ns
-    return obj
-
-
-def watching_conf(kubeconfig, prometheus, ns, **kw):
-    """One cluster that watches the IPA objects of namespace ns only (the
-    simulator is shared by the module's tests)."""
-    return conf_for(kubeconfig, prometheus.url, interval="1s",
-                    extra="watch-ipas = true\nipa-namespaces = %s\n" % ns, **kw)
-
-
-def wait_until(what, predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+from e2e_helpers import (delete_ipa, delete_last_ipa, ipa_object, ipa_yaml, make_deployment,
+                         wait_for_replicas, wait_until, watching_conf)
 
 
 def test_ipa_objects_join_and_leave_without_restart(sim, prometheus, llmstub, kubeconfig,
@@ -65,7 +28,7 @@ def test_ipa_objects_join_and_leave_without_restart(sim, prometheus, llmstub, ku
     recs = decisions(dm, 1, timeout=20, IPA_NAME="web-ipa")
     assert recs[0]["IPA_DEPLOYMENT"] == "web", recs[0]
     assert recs[0]["IPA_SOURCE"] == "cluster sim: IPA %s/web-ipa: spec.metadata.ipaGroup[0]" % ns
-    wait_until("replicas 3", lambda: sim.deployment(ns, "web")["spec"]["replicas"] == 3)
+    wait_for_replicas(sim, ns, 3)
 
     # An edit (maxReplicas 2) takes effect at the next cycle: back to 2.
     obj = ipa_object(ns, "web-ipa", [{"deployment": "web", "namespace": ns,
@@ -75,15 +38,7 @@ def test_ipa_objects_join_and_leave_without_restart(sim, prometheus, llmstub, ku
     assert "maxReplicas" in recs[0]["IPA_REASON"], recs[0]
 
     # Deleted: no more records for it.
-    code, body = sim.api("DELETE", "/apis/ipa.shafinhasnat.me/v1alpha1/namespaces/%s/ipas/"
-                         "web-ipa" % ns)
-    assert code == 200, body
-    lifecycle(dm, 1, timeout=15, MESSAGE="IPA objects changed: now 0 targets, 0 of them "
-              "from IPA objects, 0 claims refused")
-    time.sleep(0.5)   # a cycle that had started already may still record
-    before = len(decisions(dm, 1, IPA_NAME="web-ipa"))
-    time.sleep(2.5)
-    assert len(decisions(dm, 1, IPA_NAME="web-ipa")) == before
+    delete_last_ipa(sim, dm, decisions, lifecycle, ns, "web-ipa")
     assert dm.stop() == 0, dm.stderr()[-4000:]
 
 
@@ -127,9 +82,7 @@ def test_first_claimant_keeps_the_deployment(sim, prometheus, llmstub, kubeconfi
     assert all("IPA_REPLICAS_FROM" not in r for r in refused), refused
 
     # The holder of api goes away: the waiting claim takes it over.
-    code, body = sim.api("DELETE", "/apis/ipa.shafinhasnat.me/v1alpha1/namespaces/%s/ipas/"
-                         "first" % ns)
-    assert code == 200, body
+    delete_ipa(sim, ns, "first")
     wait_until("second holds api", lambda: [
         r for r in decisions(dm, 1, timeout=20, IPA_NAME="second", IPA_DEPLOYMENT="api")
         if "IPA_ERROR" not in r])

@@ -13,26 +13,8 @@ import time
 
 import yaml
 
-from e2e_helpers import EX_OK, conf_for, container, deployment, ipa_yaml, namespace, writes
-
-RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
-             "limits": {"cpu": "1", "memory": "250Mi"}}
-
-
-def scale_to(n):
-    return {"replicas": n, "cpu_request": "100m", "cpu_limit": "1",
-            "memory_request": "125Mi", "memory_limit": "250Mi"}
-
-
-def make_target(sim, prometheus, ns, replicas=2):
-    sim.apply(namespace(ns))
-    sim.apply(deployment(ns, "web", replicas, [container("app", resources=RESOURCES)]))
-    sim.set_load(ns, "web", 5.0)
-    prometheus.wait_for(
-        'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="%s",'
-        'pod=~"web-.*",container!="",image!=""}[2m]))' % ns,
-        lambda r: len(r) >= replicas and all(float(x["value"][1]) > 0 for x in r),
-        timeout=60)
+from e2e_helpers import (EX_OK, TARGET_RESOURCES, advice, conf_for, container, deployment,
+                         ipa_yaml, make_deployment, namespace, wait_for_replicas, writes)
 
 
 def user_kubeconfig(sim, kubeconfig, tmp_path, user):
@@ -61,26 +43,30 @@ def lease(sim, name):
     return body["spec"]
 
 
-def wait(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("not within %ss: %s" % (timeout, what))
-
-
 def scale_writes(sim, ns, user):
     return [r for r in writes(sim.requests(), ns, "web") if r["user"] == user]
+
+
+def b_took_over(sim, ns, lease_name, b):
+    """After A is gone: B scales to 4 (the advice) and holds the Lease (5 s)
+    after one transition, every write of A came before B's first; B stops
+    cleanly."""
+    wait_for_replicas(sim, ns, 4, timeout=10, step=0.05, what="B scales to 4")
+    spec = lease(sim, lease_name)
+    assert spec["holderIdentity"] == "host-b" and spec["leaseDurationSeconds"] == 5, spec
+    assert spec["leaseTransitions"] == 1, spec
+    wa, wb = scale_writes(sim, ns, "ipad-a"), scale_writes(sim, ns, "ipad-b")
+    assert wa and wb
+    assert max(r["time"] for r in wa) < min(r["time"] for r in wb), (wa, wb)
+    assert b.stop() == EX_OK, b.stderr()[-3000:]
 
 
 def pair(sim, prometheus, llmstub, kubeconfig, start_ipad, lifecycle, tmp_path, unique):
     """A target, then A started and leading, then B started."""
     ns = unique("ha")
     lease_name = unique("ipad")
-    make_target(sim, prometheus, ns)
-    llmstub.mode("fixed", text=scale_to(3))
+    make_deployment(sim, prometheus, ns, require_nonzero_cpu=True)
+    llmstub.mode("fixed", text=advice(3))
     item = ipa_yaml("ipa-" + ns, [{"deployment": "web", "namespace": ns}],
                     prometheus.url, llmstub.url)
     kca = user_kubeconfig(sim, kubeconfig, tmp_path, "ipad-a")
@@ -110,7 +96,7 @@ def test_one_leads_and_kill_9_hands_over_within_the_lease_duration(
     standby_records(decisions, b, 2, lease_name, "host-a")
     lifecycle(b, 1, MESSAGE="cluster sim: standby, Lease kube-system/%s is held by host-a"
               % lease_name)
-    wait(lambda: sim.deployment(ns, "web")["spec"]["replicas"] == 3, 10, "A scales to 3")
+    wait_for_replicas(sim, ns, 3, timeout=10, step=0.05, what="A scales to 3")
     spec = lease(sim, lease_name)
     assert spec["holderIdentity"] == "host-a" and spec["leaseDurationSeconds"] == 5, spec
     assert spec["leaseTransitions"] == 0, spec
@@ -119,19 +105,13 @@ def test_one_leads_and_kill_9_hands_over_within_the_lease_duration(
 
     a.kill()   # SIGKILL: no release
     killed = time.monotonic()
-    llmstub.mode("fixed", text=scale_to(4))
+    llmstub.mode("fixed", text=advice(4))
     lifecycle(b, 1, timeout=12, MESSAGE="cluster sim: leading (Lease kube-system/%s, "
               "taken over from host-a)" % lease_name)
     took = time.monotonic() - killed
     # expired by B's clock 5 s after it last saw A renew, plus its retry period
     assert 3.0 <= took <= 8.5, took
-    wait(lambda: sim.deployment(ns, "web")["spec"]["replicas"] == 4, 10, "B scales to 4")
-    spec = lease(sim, lease_name)
-    assert spec["holderIdentity"] == "host-b" and spec["leaseTransitions"] == 1, spec
-    wa, wb = scale_writes(sim, ns, "ipad-a"), scale_writes(sim, ns, "ipad-b")
-    assert wa and wb
-    assert max(r["time"] for r in wa) < min(r["time"] for r in wb), (wa, wb)
-    assert b.stop() == EX_OK, b.stderr()[-3000:]
+    b_took_over(sim, ns, lease_name, b)
 
 
 def test_sigterm_releases_and_the_standby_takes_over_at_once(
@@ -140,8 +120,8 @@ def test_sigterm_releases_and_the_standby_takes_over_at_once(
     ns, lease_name, a, b = pair(sim, prometheus, llmstub, kubeconfig, start_ipad,
                                 lifecycle, tmp_path, unique)
     standby_records(decisions, b, 1, lease_name, "host-a")
-    wait(lambda: sim.deployment(ns, "web")["spec"]["replicas"] == 3, 10, "A scales to 3")
-    llmstub.mode("fixed", text=scale_to(4))
+    wait_for_replicas(sim, ns, 3, timeout=10, step=0.05, what="A scales to 3")
+    llmstub.mode("fixed", text=advice(4))
     stopped = time.monotonic()
     assert a.stop(signal.SIGTERM) == EX_OK, a.stderr()[-3000:]
     lifecycle(a, 1, MESSAGE="cluster sim: released the Lease kube-system/%s" % lease_name)
@@ -149,13 +129,7 @@ def test_sigterm_releases_and_the_standby_takes_over_at_once(
               % lease_name)
     took = time.monotonic() - stopped
     assert took < 3.5, took   # well before the 5 s duration: released
-    wait(lambda: sim.deployment(ns, "web")["spec"]["replicas"] == 4, 10, "B scales to 4")
-    spec = lease(sim, lease_name)
-    assert spec["holderIdentity"] == "host-b" and spec["leaseDurationSeconds"] == 5, spec
-    assert spec["leaseTransitions"] == 1, spec
-    wa, wb = scale_writes(sim, ns, "ipad-a"), scale_writes(sim, ns, "ipad-b")
-    assert wa and wb and max(r["time"] for r in wa) < min(r["time"] for r in wb)
-    assert b.stop() == EX_OK, b.stderr()[-3000:]
+    b_took_over(sim, ns, lease_name, b)
 
 
 def test_reload_keeps_leading_without_a_transition(
@@ -182,7 +156,7 @@ def test_forbidden_lease_names_the_rbac_rule(sim, prometheus, llmstub, kubeconfi
     ns = unique("ha403")
     lease_name = unique("ipad")
     sim.apply(namespace(ns))
-    sim.apply(deployment(ns, "web", 2, [container("app", resources=RESOURCES)]))
+    sim.apply(deployment(ns, "web", 2, [container("app", resources=TARGET_RESOURCES)]))
     sim.fault(path_regex="^/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
               status=403, count=-1)
     try:

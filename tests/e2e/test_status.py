@@ -16,34 +16,15 @@ import time
 import pytest
 import yaml
 
-from e2e_helpers import (EX_OK, conf_for, container, deployment, ipa_yaml, namespace,
-                         req_method, req_path)
+from e2e_helpers import (EX_OK, advice, conf_for, delete_ipa, ipa_object, ipa_yaml,
+                         make_deployment, req_method, req_path, wait_until, watching_conf)
 
 KUBECTL = os.environ.get("KUBECTL") or shutil.which(
     "kubectl", path="/usr/bin:/usr/local/bin") or "/usr/bin/kubectl"
-RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
-             "limits": {"cpu": "1", "memory": "250Mi"}}
 PAUSED = {"ipa.shafinhasnat.me/paused": "true"}
-
-
-def replicas(n):
-    """An agent answer for n replicas with the resources as they are."""
-    return {"replicas": n, "cpu_request": "100m", "cpu_limit": "1",
-            "memory_request": "125Mi", "memory_limit": "250Mi"}
 IPAS = "/apis/ipa.shafinhasnat.me/v1alpha1/namespaces/%s/ipas"
 CRD = os.path.join(os.path.dirname(__file__), "..", "..", "packaging", "manifests",
                    "ipa-crd.yaml")
-
-
-def make_deployment(sim, prometheus, ns, name="web", replicas=2, annotations=None):
-    sim.apply(namespace(ns))
-    sim.apply(deployment(ns, name, replicas, [container("app", resources=RESOURCES)],
-                         annotations=annotations))
-    sim.set_load(ns, name, 5.0)
-    prometheus.wait_for(
-        'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="%s",'
-        'pod=~"%s-.*",container!="",image!=""}[2m]))' % (ns, name),
-        lambda r: len(r) >= replicas, timeout=60)
 
 
 def file_ipa(name, ns, prometheus, llmstub, annotations=None, deployments=("web",)):
@@ -55,33 +36,27 @@ def file_ipa(name, ns, prometheus, llmstub, annotations=None, deployments=("web"
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def ipa_object(ns, name, items, prometheus, llmstub, annotations=None):
-    obj = yaml.safe_load(ipa_yaml(name, items, prometheus.url, llmstub.url))
-    obj["metadata"]["namespace"] = ns
-    if annotations:
-        obj["metadata"]["annotations"] = dict(annotations)
-    return obj
-
-
-def watching_conf(kubeconfig, prometheus, ns, **kw):
-    return conf_for(kubeconfig, prometheus.url, interval="1s",
-                    extra="watch-ipas = true\nipa-namespaces = %s\n" % ns, **kw)
-
-
-def wait_until(what, predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+def web_claimed_by_ipa(sim, prometheus, llmstub, ns, replicas, name="my-ipa",
+                       annotations=None):
+    """Deployment ns/web under load, the stub advising ``replicas`` (resources
+    as they are), and IPA object ns/name (``annotations``) claiming web."""
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=advice(replicas))
+    sim.apply(ipa_object(ns, name, [{"deployment": "web", "namespace": ns}],
+                         prometheus, llmstub, annotations=annotations))
 
 
 def ipa_status(sim, ns, name):
     code, body = sim.api("GET", IPAS % ns + "/" + name)
     assert code == 200, body
     return body.get("status") or {}
+
+
+def status_with_last_action(sim, ns, name):
+    """IPA ns/name's status once it has a lastAction."""
+    return wait_until("the status with lastAction",
+                      lambda: (lambda s: s if s.get("lastAction") else None)(
+                          ipa_status(sim, ns, name)))
 
 
 def condition(status, type_):
@@ -106,7 +81,7 @@ def test_paused_deployment_is_observed_and_held(sim, prometheus, llmstub, kubeco
                                                 run_ipad, decisions, unique):
     ns = unique("pausedep")
     make_deployment(sim, prometheus, ns, annotations=PAUSED)
-    llmstub.mode("fixed", text=replicas(4))
+    llmstub.mode("fixed", text=advice(4))
     res = run_ipad(conf_for(kubeconfig, prometheus.url),
                    [file_ipa("ipa-" + ns, ns, prometheus, llmstub)], ["--once"])
     assert res.rc == EX_OK, res
@@ -123,7 +98,7 @@ def test_paused_ipa_file_holds_its_items(sim, prometheus, llmstub, kubeconfig,
                                          run_ipad, decisions, unique):
     ns = unique("pauseipa")
     make_deployment(sim, prometheus, ns)
-    llmstub.mode("fixed", text=replicas(4))
+    llmstub.mode("fixed", text=advice(4))
     res = run_ipad(conf_for(kubeconfig, prometheus.url),
                    [file_ipa("my-ipa", ns, prometheus, llmstub, annotations=PAUSED)],
                    ["--once"])
@@ -141,7 +116,7 @@ def test_manual_scale_is_noticed_and_not_overwritten(sim, prometheus, llmstub, k
                                                      start_ipad, decisions, unique):
     ns = unique("manual")
     make_deployment(sim, prometheus, ns)
-    llmstub.mode("fixed", text=replicas(3))
+    llmstub.mode("fixed", text=advice(3))
     dm = start_ipad(conf_for(kubeconfig, prometheus.url, interval="2s"),
                     [file_ipa("ipa-" + ns, ns, prometheus, llmstub)])
     decisions(dm, 1, timeout=30, IPA_ACTION="scale", IPA_REPLICAS_TO="3")
@@ -159,7 +134,7 @@ def test_manual_scale_is_noticed_and_not_overwritten(sim, prometheus, llmstub, k
     assert rec["IPA_REASON"].endswith("; holding this cycle"), rec
     assert sim.deployment(ns, "web")["spec"]["replicas"] == 7
     # The next cycle takes 7 as the baseline: no second such hold.
-    llmstub.mode("fixed", text=replicas(7))
+    llmstub.mode("fixed", text=advice(7))
     recs = decisions(dm, 3, timeout=30, IPA_REPLICAS_FROM="7")
     assert all("outside ipad" not in r.get("IPA_REASON", "") for r in recs[1:]), recs
     assert dm.stop() == 0, dm.stderr()[-4000:]
@@ -171,16 +146,14 @@ def test_ipa_status_items_conditions_and_columns(sim, prometheus, llmstub, kubec
     ns = unique("status")
     make_deployment(sim, prometheus, ns, "web")
     make_deployment(sim, prometheus, ns, "api", annotations=PAUSED)
-    llmstub.mode("fixed", text=replicas(3))
+    llmstub.mode("fixed", text=advice(3))
     sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns},
                                         {"deployment": "api", "namespace": ns}],
                          prometheus, llmstub))
     dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
     decisions(dm, 1, timeout=30, IPA_NAME="my-ipa", IPA_ACTION="scale")
 
-    st = wait_until("the status with lastAction",
-                    lambda: (lambda s: s if s.get("lastAction") else None)(
-                        ipa_status(sim, ns, "my-ipa")))
+    st = status_with_last_action(sim, ns, "my-ipa")
     code, obj = sim.api("GET", IPAS % ns + "/my-ipa")
     assert st["observedGeneration"] == obj["metadata"]["generation"], st
     assert st["targets"] == 2, st
@@ -222,10 +195,7 @@ def test_ipa_status_items_conditions_and_columns(sim, prometheus, llmstub, kubec
 def test_paused_ipa_object(sim, prometheus, llmstub, kubeconfig, start_ipad, decisions,
                            unique):
     ns = unique("pausecr")
-    make_deployment(sim, prometheus, ns)
-    llmstub.mode("fixed", text=replicas(4))
-    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns}],
-                         prometheus, llmstub, annotations=PAUSED))
+    web_claimed_by_ipa(sim, prometheus, llmstub, ns, 4, annotations=PAUSED)
     dm = start_ipad(watching_conf(kubeconfig, prometheus, ns))
     rec = decisions(dm, 1, timeout=30, IPA_NAME="my-ipa")[0]
     assert rec["PRIORITY"] == "6" and rec["IPA_ACTION"] == "hold", rec
@@ -243,10 +213,7 @@ def test_paused_ipa_object(sim, prometheus, llmstub, kubeconfig, start_ipad, dec
 def test_refused_item_status_and_event_on_the_ipa(sim, prometheus, llmstub, kubeconfig,
                                                   start_ipad, decisions, unique):
     ns = unique("refused")
-    make_deployment(sim, prometheus, ns)
-    llmstub.mode("fixed", text=replicas(2))
-    sim.apply(ipa_object(ns, "first", [{"deployment": "web", "namespace": ns}],
-                         prometheus, llmstub))
+    web_claimed_by_ipa(sim, prometheus, llmstub, ns, 2, "first")
     time.sleep(1.1)   # creationTimestamp has whole seconds
     sim.apply(ipa_object(ns, "second", [{"deployment": "web", "namespace": ns}],
                          prometheus, llmstub))
@@ -280,10 +247,7 @@ def test_refused_item_status_and_event_on_the_ipa(sim, prometheus, llmstub, kube
 def test_status_is_never_written_in_dry_run(sim, prometheus, llmstub, kubeconfig,
                                             start_ipad, decisions, unique):
     ns = unique("statusdry")
-    make_deployment(sim, prometheus, ns)
-    llmstub.mode("fixed", text=replicas(3))
-    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns}],
-                         prometheus, llmstub))
+    web_claimed_by_ipa(sim, prometheus, llmstub, ns, 3)
     dm = start_ipad(watching_conf(kubeconfig, prometheus, ns), args=["--dry-run"])
     decisions(dm, 2, timeout=30, IPA_NAME="my-ipa")
     assert dm.stop() == 0, dm.stderr()[-4000:]
@@ -293,10 +257,7 @@ def test_status_is_never_written_in_dry_run(sim, prometheus, llmstub, kubeconfig
 def test_failed_status_write_is_a_warning_never_a_failed_decision(
         sim, prometheus, llmstub, kubeconfig, start_ipad, decisions, lifecycle, unique):
     ns = unique("statusfail")
-    make_deployment(sim, prometheus, ns)
-    llmstub.mode("fixed", text=replicas(2))
-    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns}],
-                         prometheus, llmstub))
+    web_claimed_by_ipa(sim, prometheus, llmstub, ns, 2)
     sim.fault(method="PATCH", path_regex="^" + IPAS % ns + "/my-ipa/status", status=403,
               count=-1)
     try:
@@ -310,8 +271,7 @@ def test_failed_status_write_is_a_warning_never_a_failed_decision(
                                        "written: PATCH " % ns) and "403" in r["MESSAGE"]
                for r in warn), warn
     # Deleted meanwhile: no warning about its status.
-    code, body = sim.api("DELETE", IPAS % ns + "/my-ipa")
-    assert code == 200, body
+    delete_ipa(sim, ns, "my-ipa")
     time.sleep(3)
     assert dm.stop() == 0, dm.stderr()[-4000:]
     assert not any("the status is not written" in r["MESSAGE"] and "404" in r["MESSAGE"]
@@ -321,15 +281,10 @@ def test_failed_status_write_is_a_warning_never_a_failed_decision(
 def test_status_survives_a_restart(sim, prometheus, llmstub, kubeconfig, start_ipad,
                                    decisions, unique):
     ns = unique("statusrs")
-    make_deployment(sim, prometheus, ns)
-    llmstub.mode("fixed", text=replicas(3))
-    sim.apply(ipa_object(ns, "my-ipa", [{"deployment": "web", "namespace": ns}],
-                         prometheus, llmstub))
+    web_claimed_by_ipa(sim, prometheus, llmstub, ns, 3)
     conf = watching_conf(kubeconfig, prometheus, ns)
     dm = start_ipad(conf)
-    st = wait_until("the status with lastAction",
-                    lambda: (lambda s: s if s.get("lastAction") else None)(
-                        ipa_status(sim, ns, "my-ipa")))
+    st = status_with_last_action(sim, ns, "my-ipa")
     assert dm.stop() == 0, dm.stderr()[-4000:]
     time.sleep(1.1)   # timestamps have whole seconds
     sim.clear_requests()
