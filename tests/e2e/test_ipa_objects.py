@@ -110,4 +110,20 @@ def test_bad_ipa_object_is_reported_and_others_run(sim, prometheus, llmstub, kub
         "until it is fixed" % ns) for r in recs), recs
     assert decisions(dm, 1, timeout=20, IPA_NAME="good")
     assert not decisions(dm, 0, IPA_NAME="bad")
+
+    # Where kubectl users look: the bad object's status says why.
+    def bad_status():
+        code, body = sim.api("GET", "/apis/ipa.shafinhasnat.me/v1alpha1/namespaces/%s/ipas/bad"
+                             % ns)
+        assert code == 200, body
+        return body.get("status", {}).get("conditions") and body["status"]
+    st = wait_until("the status of the bad IPA", bad_status, timeout=15)
+    conds = {c["type"]: c for c in st["conditions"]}
+    assert conds["Ready"]["status"] == "False", conds
+    assert conds["Ready"]["reason"] == "InvalidSpec", conds
+    assert conds["Ready"]["message"] == (
+        "spec.metadata.ipaGroup[0].maxReplicas: \"many\" is not a whole number (it is "
+        "quoted: write it without quotes)"), conds
+    assert conds["ScalingActive"]["reason"] == "InvalidSpec", conds
+    assert st["targets"] == 0 and st["status"] == conds["Ready"]["message"], st
     assert dm.stop() == 0, dm.stderr()[-4000:]
