@@ -882,6 +882,18 @@ static void check_advisor(struct state *st)
 	}
 }
 
+/* [defaults] min-allowed-RESOURCE must not be above max-allowed-RESOURCE. */
+static void check_allowed(struct state *st, const char *resource, int64_t min, int64_t max)
+{
+	char key[32];
+
+	if (min == RESOURCE_UNSET || max == RESOURCE_UNSET || min <= max)
+		return;
+	snprintf(key, sizeof(key), "max-allowed-%s", resource);
+	problem(st, st->seen[find_key(SEC_DEFAULTS, key) - keys], "[defaults] %s: is below "
+		"min-allowed-%s; every target would be refused", key, resource);
+}
+
 /* Checks of the whole file, once it has been read. */
 static void check_whole(struct state *st)
 {
@@ -907,6 +919,8 @@ static void check_whole(struct state *st)
 					 cfg->cluster_count;
 	}
 	check_advisor(st);
+	check_allowed(st, "cpu", cfg->defaults.min_cpu_m, cfg->defaults.max_cpu_m);
+	check_allowed(st, "memory", cfg->defaults.min_memory_b, cfg->defaults.max_memory_b);
 	if (cfg->min_replicas > cfg->max_replicas) {
 		if (st->seen[max])
 			problem(st, st->seen[max], "[defaults] max-replicas: %d is less "
