@@ -438,7 +438,9 @@ decided:
 		}
 	}
 	policy_remember(h, &o, &d, outcome, rec.error, now);
-	if (state_save(s->cfg->state_directory, t, h, serr, sizeof(serr)) < 0)
+	/* In dry-run the history stays in memory: a state directory the
+	 * service owns is not touched by a trial run (as root). */
+	if (!s->dry_run && state_save(s->cfg->state_directory, t, h, serr, sizeof(serr)) < 0)
 		journal_lifecycle(4, "the history of %s/%s is not saved: %s",
 				  t->namespace, t->deployment, serr);
 	if (d.action != ACTION_NONE && d.action != ACTION_HOLD && !rec.apply_failed)

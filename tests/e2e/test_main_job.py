@@ -604,3 +604,5 @@ def test_dry_run_changes_nothing_and_says_would(sim, prometheus, hot, llmstub, k
     assert "would" in rec["MESSAGE"], rec
     assert int(rec["IPA_REPLICAS_TO"]) > int(rec["IPA_REPLICAS_FROM"]) == 2, rec
     assert rec["IPA_ACTION"] in ("scale", "scale+resize"), rec
+    # nor the state directory (a trial run as root beside the service)
+    assert list((res.dir / "state").iterdir()) == [], list((res.dir / "state").iterdir())
