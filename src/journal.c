@@ -21,6 +21,7 @@
 
 static enum log_target sink = LOG_STDERR;
 static enum log_format format = LOG_LOGFMT;
+static atomic_bool name_clusters;    /* set between cycles, read by workers */
 static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* For the status line and the watchdog. */
@@ -51,6 +52,11 @@ static void field(struct record *r, const char *name, const char *fmt, ...)
 	if (asprintf(&f, "%s=%s", name, value) >= 0)
 		r->fields[r->count++] = f;
 	free(value);
+}
+
+void journal_name_clusters(bool on)
+{
+	name_clusters = on;
 }
 
 enum log_target journal_open(enum log_target target, enum log_format fmt)
@@ -282,7 +288,9 @@ void journal_decision(const struct decision_record *r)
 
 	{
 		char msg[1200];
-		size_t m = (size_t)snprintf(msg, sizeof(msg), "%s/%s: %s", t->namespace,
+		size_t m = (size_t)snprintf(msg, sizeof(msg), "%s%s%s/%s: %s",
+					    name_clusters ? t->cluster : "",
+					    name_clusters ? ": " : "", t->namespace,
 					    t->deployment, what);
 		if (r->apply_failed && m < sizeof(msg))
 			m += (size_t)snprintf(msg + m, sizeof(msg) - m, " FAILED: %s", r->error);

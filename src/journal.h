@@ -27,6 +27,11 @@
  * messages when journald is absent), else stderr. Returns the target used. */
 enum log_target journal_open(enum log_target target, enum log_format format);
 
+/* With several clusters, the MESSAGE of a decision record starts with the
+ * cluster's name ("eu: shop/web: replicas 3 → 5 ..."), so that
+ * `journalctl -u ipad` tells the clusters apart; with one it does not. */
+void journal_name_clusters(bool on);
+
 /* A lifecycle message (printf-style), MESSAGE_ID lifecycle. */
 void journal_lifecycle(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

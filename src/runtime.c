@@ -572,6 +572,7 @@ static void reload(struct runtime *rt)
 		rt->informers = informers;
 		rt->last_error[0] = '\0';
 		journal_open(next->cfg.log_target, next->cfg.log_format);
+		journal_name_clusters(next->cfg.cluster_count > 1);
 		journal_message(6, IPAD_MESSAGE_RELOADED, "configuration reloaded from %s: %s, "
 				"interval %llds%s%s%s", rt->opt->config,
 				setup_summary(next, &rt->built->targets, what, sizeof(what)),
@@ -634,6 +635,7 @@ int runtime_run(const struct runtime_options *opt, struct ipad_setup *su)
 	http_set_cancel_flag(&stop_requested);
 
 	journal_open(su->cfg.log_target, su->cfg.log_format);
+	journal_name_clusters(su->cfg.cluster_count > 1);
 	rt.registry = registry_new();
 	rt.informers = watch_start(su);
 	rt.built_from = calloc((size_t)su->cfg.cluster_count + 1, sizeof(*rt.built_from));

@@ -126,6 +126,9 @@ def test_broken_kubeconfig_fails_check_config_but_not_the_daemon(three, run_ipad
     assert recs["a"]["PRIORITY"] == "6" and recs["c"]["PRIORITY"] == "6", recs
     assert recs["b"]["PRIORITY"] == "4" and recs["b"]["IPA_ACTION"] == "hold", recs["b"]
     assert missing in recs["b"]["IPA_ERROR"], recs["b"]
+    # several clusters: the message names the cluster (journalctl -u ipad)
+    for name, rec in recs.items():
+        assert rec["MESSAGE"].startswith("%s: %s/" % (name, rec["IPA_NAMESPACE"])), rec
 
 
 def test_slow_cluster_does_not_delay_the_others(three, run_ipad, llmstub, decisions):
