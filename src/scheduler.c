@@ -19,7 +19,7 @@
 #include "lease.h"
 #include "observe.h"
 #include "policy.h"
-#include "registry.h"
+#include "publish.h"
 #include "quantity.h"
 #include "scheduler.h"
 #include "state.h"
@@ -59,20 +59,12 @@ struct scheduler {
 	struct event_memory *event_mem; /* one per target: last warnings */
 	struct status_item *status; /* one per target: for the IPA status;
 				       .target NULL: not recorded this cycle */
-	struct ipa_conditions *ipa_conds; /* per IPA: conditions last sent */
-	size_t ipa_conds_count;
+	struct publisher *publisher; /* IPA status and ConflictingClaim Events */
 	/* Other autoscalers, listed once per namespace per cycle. */
 	pthread_mutex_t as_lock;    /* guards what follows */
 	pthread_cond_t as_cond;     /* an entry became ready */
 	struct ns_autoscalers *as;
 	size_t as_count, as_cap;
-};
-
-/* The conditions last written into one IPA's status (lastTransitionTime
- * changes only when a condition's status does). */
-struct ipa_conditions {
-	char *key;                  /* "cluster/namespace/name" */
-	cJSON *conditions;
 };
 
 struct ns_autoscalers {
@@ -458,106 +450,6 @@ record:
 	observation_free(&o);
 }
 
-/* The memory of the IPA named key, added when new; NULL when out of memory. */
-static struct ipa_conditions *conditions_of(struct scheduler *s, const char *key)
-{
-	struct ipa_conditions *n;
-	size_t i;
-
-	for (i = 0; i < s->ipa_conds_count; i++)
-		if (strcmp(s->ipa_conds[i].key, key) == 0)
-			return &s->ipa_conds[i];
-	n = realloc(s->ipa_conds, (s->ipa_conds_count + 1) * sizeof(*n));
-	if (!n)
-		return NULL;
-	s->ipa_conds = n;
-	n = &s->ipa_conds[s->ipa_conds_count];
-	if (!(n->key = strdup(key)))
-		return NULL;
-	n->conditions = NULL;
-	s->ipa_conds_count++;
-	return n;
-}
-
-/* The status of IPA object ns/name as it is now (after a restart or a
- * rebuild of the targets ipad has no memory of what it wrote), or NULL
- * when there is none or the object cannot be read. */
-static cJSON *status_on_object(struct kube_cluster *k, struct http_client *hc,
-			       const char *ns, const char *name, long timeout)
-{
-	char *path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", ns, "ipas", name, NULL);
-	struct kube_result res = { 0 };
-	cJSON *c = NULL;
-	char err[512];
-
-	if (path && kube_request(k, hc, "GET", path, NULL, NULL, timeout, &res,
-				 err, sizeof(err)) == 0)
-		c = cJSON_DetachItemFromObjectCaseSensitive(res.object, "status");
-	kube_result_free(&res);
-	free(path);
-	return c;
-}
-
-/* The conditions ipad last sent for IPA ns/name of cluster k (read from
- * the object when it has no memory of them: then *previous is the
- * object's status, else NULL; the caller frees it), or NULL when out of
- * memory. */
-static struct ipa_conditions *remembered(struct scheduler *s, struct kube_cluster *k,
-					 const char *ns, const char *name, long timeout,
-					 cJSON **previous)
-{
-	char key[1024];
-	struct ipa_conditions *mem;
-
-	*previous = NULL;
-	snprintf(key, sizeof(key), "%s/%s/%s", k->name, ns, name);
-	mem = conditions_of(s, key);
-	if (mem && !mem->conditions) {
-		*previous = status_on_object(k, s->workers[0].hc, ns, name, timeout);
-		mem->conditions = cJSON_DetachItemFromObjectCaseSensitive(*previous, "conditions");
-	}
-	return mem;
-}
-
-/* PATCH st (owned) as the status of IPA ns/name through the status
- * subresource, and remember its conditions in mem (may be NULL). A
- * failure is a lifecycle warning naming the IPA; a 404 (the IPA was
- * deleted meanwhile) is silent. */
-static void patch_status(struct kube_cluster *k, struct http_client *hc, long timeout,
-			 const char *ns, const char *name, cJSON *st, struct ipa_conditions *mem)
-{
-	cJSON *body = cJSON_CreateObject();
-	char err[512], *text = NULL, *path = NULL;
-	int r;
-
-	if (body && st && cJSON_AddItemToObject(body, "status", st)) {
-		text = cJSON_PrintUnformatted(body);
-		path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", ns, "ipas", name, "status");
-	} else {
-		cJSON_Delete(st);
-		st = NULL;
-	}
-	if (!text || !path) {
-		journal_lifecycle(4, "IPA %s/%s: the status is not written: out of memory",
-				  ns, name);
-		goto out;
-	}
-	r = kube_request(k, hc, "PATCH", path, "application/merge-patch+json", text, timeout,
-			 NULL, err, sizeof(err));
-	if (r == 0 && mem) {
-		cJSON_Delete(mem->conditions);
-		mem->conditions = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(st, "conditions"),
-						  true);
-	} else if (r < 0 && r != -ENOENT) {
-		journal_lifecycle(4, "IPA %s/%s (cluster %s): the status is not written: %s",
-				  ns, name, k->name, err);
-	}
-out:
-	cJSON_Delete(body);
-	free(text);
-	free(path);
-}
-
 /* min(the cluster's request timeout, the time left), at least 1 s: the
  * recording reserve is still a short call. */
 static long status_timeout(const struct scheduler *s, const struct kube_cluster *k)
@@ -565,40 +457,6 @@ static long status_timeout(const struct scheduler *s, const struct kube_cluster 
 	long timeout = budget_ms(s, k->request_timeout_ms);
 
 	return timeout < 1000 ? 1000 : timeout;
-}
-
-/* The status of the IPA of t from its n items (status.h), and a
- * ConflictingClaim Event on the IPA per refused item. */
-static void publish_one(struct scheduler *s, struct kube_cluster *k, const struct target *t,
-			struct status_item **items, size_t n)
-{
-	struct http_client *hc = s->workers[0].hc;
-	long timeout = status_timeout(s, k);
-	struct ipa_conditions *mem;
-	cJSON *prev;
-	char err[512];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct event_object io = events_ipa(items[i]->target);
-
-		if (items[i]->state != STATUS_REFUSED)
-			continue;
-		if (events_emit(&io, k, hc, timeout, "Warning", "ConflictingClaim",
-				items[i]->target->refused,
-				&s->event_mem[items[i]->target - s->targets->items],
-				err, sizeof(err)) < 0)
-			journal_lifecycle(4, "IPA %s/%s: event ConflictingClaim not recorded: %s",
-					  t->ipa_namespace, t->ipa_name, err);
-	}
-	mem = remembered(s, k, t->ipa_namespace, t->ipa_name, timeout, &prev);
-	if (prev)
-		for (i = 0; i < n; i++)
-			status_item_resume(items[i], prev);
-	cJSON_Delete(prev);
-	patch_status(k, hc, timeout, t->ipa_namespace, t->ipa_name,
-		     status_compose((const struct status_item **)items, n,
-				    mem ? mem->conditions : NULL, wall_ms()), mem);
 }
 
 /* Whether this host may write to cluster c (leader election). */
@@ -617,19 +475,11 @@ static void publish_rejected(struct scheduler *s)
 	for (size_t i = 0; s->rejected && i < s->rejected->count; i++) {
 		const struct registry_rejection *r = &s->rejected->items[i];
 		struct kube_cluster *k;
-		struct ipa_conditions *mem;
-		cJSON *prev;
-		long timeout;
 
 		if (r->cluster < 0 || r->cluster >= s->cluster_count || !may_write(s, r->cluster))
 			continue;
 		k = &s->clusters[r->cluster];
-		timeout = status_timeout(s, k);
-		mem = remembered(s, k, r->namespace, r->name, timeout, &prev);
-		cJSON_Delete(prev);
-		patch_status(k, s->workers[0].hc, timeout, r->namespace, r->name,
-			     status_invalid(r->message, r->generation,
-					    mem ? mem->conditions : NULL, wall_ms()), mem);
+		publish_invalid(s->publisher, k, s->workers[0].hc, status_timeout(s, k), r);
 	}
 }
 
@@ -639,9 +489,10 @@ static void publish_status(struct scheduler *s)
 {
 	size_t n = s->targets->count, i, j, m;
 	struct status_item **group = calloc(n + 1, sizeof(*group));
+	struct event_memory **mems = calloc(n + 1, sizeof(*mems));
 	bool *done = calloc(n + 1, sizeof(*done));
 
-	if (!group || !done) {
+	if (!group || !mems || !done) {
 		journal_lifecycle(4, "the status of the IPA objects is not written: out of memory");
 		goto out;
 	}
@@ -658,14 +509,17 @@ static void publish_status(struct scheduler *s)
 			    strcmp(u->ipa_namespace, t->ipa_namespace) == 0 &&
 			    strcmp(u->ipa_name, t->ipa_name) == 0) {
 				done[j] = true;
+				mems[m] = &s->event_mem[j];
 				group[m++] = &s->status[j];
 			}
 		}
 		if (may_write(s, c))
-			publish_one(s, &s->clusters[c], t, group, m);
+			publish_ipa(s->publisher, &s->clusters[c], s->workers[0].hc,
+				    status_timeout(s, &s->clusters[c]), group, mems, m);
 	}
 out:
 	free(group);
+	free(mems);
 	free(done);
 }
 
@@ -750,6 +604,7 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 	s->histories = calloc(targets->count + 1, sizeof(*s->histories));
 	s->event_mem = calloc(targets->count + 1, sizeof(*s->event_mem));
 	s->status = calloc(targets->count + 1, sizeof(*s->status));
+	s->publisher = publisher_new();
 	s->cluster_index = calloc(targets->count + 1, sizeof(*s->cluster_index));
 	s->claimed = calloc(targets->count + 1, sizeof(*s->claimed));
 	s->in_flight = calloc((size_t)cluster_count + 1, sizeof(*s->in_flight));
@@ -758,7 +613,7 @@ struct scheduler *scheduler_new(const struct ipad_config *cfg,
 	pthread_cond_init(&s->as_cond, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
 	if (!s->pool || !s->workers || !s->cluster_index || !s->claimed || !s->in_flight ||
-	    !s->event_mem || !s->status)
+	    !s->event_mem || !s->status || !s->publisher)
 		goto nomem;
 	for (size_t t = 0; t < targets->count; t++)
 		s->cluster_index[t] = cluster_of(s, &targets->items[t]);
@@ -847,11 +702,7 @@ void scheduler_free(struct scheduler *s)
 	free(s->histories);
 	free(s->event_mem);
 	free(s->status);
-	for (size_t c = 0; c < s->ipa_conds_count; c++) {
-		free(s->ipa_conds[c].key);
-		cJSON_Delete(s->ipa_conds[c].conditions);
-	}
-	free(s->ipa_conds);
+	publisher_free(s->publisher);
 	as_clear(s);
 	free(s->as);
 	pthread_mutex_destroy(&s->as_lock);
