@@ -301,6 +301,7 @@ static struct scheduler *make_scheduler(const struct runtime *rt, struct ipad_se
 static void install(struct runtime *rt, struct scheduler *s, struct built *b,
 		    unsigned long *versions)
 {
+	scheduler_carry_over(s, rt->s);
 	scheduler_free(rt->s);
 	built_free(rt->built);
 	free(rt->built_from);
@@ -310,7 +311,7 @@ static void install(struct runtime *rt, struct scheduler *s, struct built *b,
 }
 
 /* Between cycles: the IPA objects changed; build the targets and the
- * scheduler again (the history of each target is in its state file).
+ * scheduler again (each target that stays keeps its history).
  * On failure the running ones stay. */
 static void refresh_targets(struct runtime *rt)
 {

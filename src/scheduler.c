@@ -638,6 +638,37 @@ nomem:
 	return NULL;
 }
 
+/* The index of the target of s with t's cluster, namespace and
+ * Deployment, or SIZE_MAX. */
+static size_t find_target(const struct scheduler *s, const struct target *t)
+{
+	for (size_t i = 0; i < s->targets->count; i++) {
+		const struct target *u = &s->targets->items[i];
+		if (strcmp(u->cluster, t->cluster) == 0 && strcmp(u->namespace, t->namespace) == 0 &&
+		    strcmp(u->deployment, t->deployment) == 0)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+void scheduler_carry_over(struct scheduler *s, struct scheduler *old)
+{
+	struct publisher *p;
+
+	if (!old)
+		return;
+	for (size_t i = 0; i < s->targets->count; i++) {
+		size_t j = find_target(old, &s->targets->items[i]);
+		if (j == SIZE_MAX)
+			continue;
+		s->histories[i] = old->histories[j];
+		s->event_mem[i] = old->event_mem[j];
+	}
+	p = s->publisher;
+	s->publisher = old->publisher;
+	old->publisher = p;
+}
+
 void scheduler_set_rejected(struct scheduler *s, const struct registry_rejections *rejected)
 {
 	s->rejected = rejected;

@@ -56,6 +56,13 @@ void scheduler_set_electors(struct scheduler *s, struct lease_elector **per_clus
 struct registry_rejections;
 void scheduler_set_rejected(struct scheduler *s, const struct registry_rejections *rejected);
 
+/* Before old is freed and s takes its place (a reload, or changed IPA
+ * objects): the targets of s that old had too (same cluster, namespace
+ * and Deployment) keep their history and the memory of their Events,
+ * also in dry-run where no state file holds them, and the memory of the
+ * IPA conditions last sent moves to s. old may be NULL. */
+void scheduler_carry_over(struct scheduler *s, struct scheduler *old);
+
 /* Run one cycle; returns when every target is done. */
 void scheduler_run_cycle(struct scheduler *s, struct cycle_stats *stats);
 

@@ -13,6 +13,8 @@ import yaml
 # docs/contracts.md
 MSG_DECISION = "c1166194fd7a4538b12ea45c58fa659e"
 MSG_LIFECYCLE = "a6b97f6a62354b0da168fbece8b40327"
+MSG_RELOADED = "95452230bc0c43fea0270ec9cd149f06"
+MSG_RELOAD_FAILED = "594cd9fc2f6a428880737b891cd9def5"
 EX_OK, EX_TEMPFAIL, EX_CONFIG = 0, 75, 78
 
 # The stub's default resources (tests/sim/llmstub.py DEFAULT_TEXT): a

@@ -9,7 +9,7 @@ import os
 import signal
 import time
 
-from e2e_helpers import (conf_for, container, deployment, ipa_yaml, namespace,
+from e2e_helpers import (MSG_RELOADED, conf_for, container, deployment, ipa_yaml, namespace,
                          replicas_of)
 
 STATE_RESOURCES = {"requests": {"cpu": "100m", "memory": "125Mi"},
@@ -154,3 +154,29 @@ def test_corrupt_state_is_set_aside(sim, prometheus, llmstub, kubeconfig, start_
     assert dm.stop() == 0
     assert len(glob.glob(path + ".corrupt-*")) == 1
     assert json.load(open(path))["target"] == "sim/%s/web" % ns
+
+
+def test_dry_run_history_survives_a_reload(sim, prometheus, llmstub, kubeconfig, start_ipad,
+                                           decisions, journald, unique, tmp_path):
+    """In dry-run nothing is written to the state directory, yet a reload
+    (or a change of the IPA objects) keeps each unchanged target's history
+    in memory: the scale-up window still bounds the advice afterwards."""
+    ns = unique("dryreload")
+    make_target(sim, prometheus, ns, 4)
+    state_dir = tmp_path / "state"
+    conf = state_conf(kubeconfig, prometheus, state_dir, **{"scale-up-stabilization": "300s"})
+    conf = conf.replace("[ipad]\n", "[ipad]\ndry-run = true\n", 1)
+    ipa = [ipa_yaml("ipa-" + ns, [{"deployment": "web", "namespace": ns}],
+                    prometheus.url, llmstub.url)]
+    llmstub.mode("fixed", text={"replicas": 4})
+    dm = start_ipad(conf, ipa)
+    assert all(r["IPA_ACTION"] == "none" for r in decisions(dm, 2, timeout=20))
+    llmstub.mode("fixed", text={"replicas": 8})
+    dm.proc.send_signal(signal.SIGHUP)
+    journald.wait_for({"MESSAGE_ID": MSG_RELOADED, "_PID": str(dm.pid)}, timeout=10)
+    n = len(decisions(dm, 1, timeout=20))
+    rec = decisions(dm, n + 1, timeout=20)[-1]
+    assert rec["IPA_ACTION"] == "hold", rec
+    assert "advice 8 → 4: scale-up stabilization" in rec["IPA_REASON"], rec
+    assert not state_dir.exists() or not os.listdir(str(state_dir))
+    assert dm.stop() == 0

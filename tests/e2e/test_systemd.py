@@ -13,16 +13,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from conftest import ipad_env
-from e2e_helpers import (MSG_DECISION, conf_for, deployment, ipa_yaml, namespace,
-                         replicas_of, writes)
+from e2e_helpers import (MSG_DECISION, MSG_RELOAD_FAILED, MSG_RELOADED, conf_for, deployment,
+                         ipa_yaml, namespace, replicas_of, writes)
 
-MSG_RELOADED = "95452230bc0c43fea0270ec9cd149f06"
-MSG_RELOAD_FAILED = "594cd9fc2f6a428880737b891cd9def5"
 MSG_STALLED = "38a159b6a6ce497fac9c502b3e30a628"
 
 
