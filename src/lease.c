@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 
 #include "http.h"
 #include "journal.h"
@@ -463,6 +464,31 @@ bool lease_elector_same(const struct lease_elector *e, const struct cluster_conf
 	       e->tm.duration_ms == lease_timing_for(cfg->lease_duration_ms).duration_ms &&
 	       same_string(e->configured_identity, cfg->identity);
 }
+/* 8 hex digits drawn once per process (client-go's identity is
+ * hostname_UUID): two hosts with the same name, or two processes on one
+ * host, never hold the Lease together; a reload keeps the suffix. */
+static pthread_once_t suffix_once = PTHREAD_ONCE_INIT;
+static char suffix[9];
+
+static void draw_suffix(void)
+{
+	unsigned int v;
+
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = (unsigned int)ts.tv_nsec ^ ((unsigned int)getpid() << 16);
+	}
+	snprintf(suffix, sizeof(suffix), "%08x", v);
+}
+
+static const char *process_suffix(void)
+{
+	pthread_once(&suffix_once, draw_suffix);
+	return suffix;
+}
+
 
 struct lease_elector *lease_elector_start(const struct cluster_config *cc,
 					  const struct ipad_config *cfg,
@@ -500,11 +526,14 @@ struct lease_elector *lease_elector_start(const struct cluster_config *cc,
 		e->request_ms = e->k->request_timeout_ms;
 	if (cfg->identity) {
 		snprintf(host, sizeof(host), "%s", cfg->identity);
-	} else if (gethostname(host, sizeof(host)) < 0 || !host[0]) {
+	} else if (gethostname(host, sizeof(host) - 10) < 0 || !host[0]) {
 		snprintf(err, errlen, "cluster %s: leader election: the host name is not known "
 			 "(%s); set [ipad] identity", cc->name, strerror(errno));
 		elector_free(e);
 		return NULL;
+	} else {
+		host[sizeof(host) - 10] = '\0';
+		snprintf(host + strlen(host), 10, "_%s", process_suffix());
 	}
 	host[sizeof(host) - 1] = '\0';
 	if (strlen(host) >= sizeof(e->holder)) {

@@ -31,10 +31,13 @@
  * request-timeout, D/3). A standby host therefore takes over at most about
  * D + 2 retry periods after the last renewal of a dead leader.
  *
- * Identity: [ipad] identity, else the host name (gethostname(2)). Not
- * made unique per process: ipad.service runs once per host, and a host
- * that restarts ipad after a crash resumes leading at once. Two ipad
- * processes on one host must be given distinct identities. */
+ * Identity: [ipad] identity, else HOSTNAME_XXXXXXXX with 8 hex digits
+ * drawn once per process (client-go's hostname_UUID): cloned hosts with
+ * the same name, or two processes on one host, are never both leaders; a
+ * reload keeps the identity. A process restarted after a crash therefore
+ * waits until its predecessor's Lease expires (a clean stop releases it).
+ * A configured identity is used as it is: then a restart resumes at once,
+ * and it must differ between hosts. */
 #ifndef IPAD_LEASE_H
 #define IPAD_LEASE_H
 

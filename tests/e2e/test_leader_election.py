@@ -8,7 +8,9 @@ the processes apart: each uses its own bearer token (its own user).
 Run: IPAD_BIN=$PWD/build/src/ipad unshare --mount --propagation private \
      /usr/bin/python3 -m pytest -q tests/e2e/test_leader_election.py
 """
+import re
 import signal
+import socket
 import time
 
 import yaml
@@ -31,9 +33,11 @@ def user_kubeconfig(sim, kubeconfig, tmp_path, user):
 
 
 def conf(kc, prometheus, lease, identity):
+    """identity None: the default (host name and a per-process suffix)."""
     text = conf_for(kc, prometheus.url, interval="1s", timeout="2s")
     return text.replace("[ipad]\n", "[ipad]\nleader-election = true\nlease-name = %s\n"
-                        "lease-duration = 5s\nidentity = %s\n" % (lease, identity), 1)
+                        "lease-duration = 5s\n%s" % (
+                            lease, "identity = %s\n" % identity if identity else ""), 1)
 
 
 def lease(sim, name):
@@ -174,3 +178,26 @@ def test_forbidden_lease_names_the_rbac_rule(sim, prometheus, llmstub, kubeconfi
     assert any("403" in r["MESSAGE"] and "update on leases in API group coordination.k8s.io"
                in r["MESSAGE"] for r in err), err
     assert sim.deployment(ns, "web")["spec"]["replicas"] == 2
+
+
+def test_default_identities_of_one_host_never_both_lead(sim, prometheus, llmstub, kubeconfig,
+                                                       start_ipad, lifecycle, decisions,
+                                                       tmp_path, unique):
+    """Without [ipad] identity, two processes on one host (or cloned hosts
+    sharing a name) get HOSTNAME_XXXXXXXX identities: one leads, the other
+    stands by."""
+    ns = unique("haid")
+    lease_name = unique("ipad")
+    make_deployment(sim, prometheus, ns)
+    llmstub.mode("fixed", text=advice(2))
+    item = ipa_yaml("ipa-" + ns, [{"deployment": "web", "namespace": ns}],
+                    prometheus.url, llmstub.url)
+    a = start_ipad(conf(kubeconfig, prometheus, lease_name, None), [item])
+    lifecycle(a, 1, timeout=10, MESSAGE="cluster sim: leading (Lease kube-system/%s, "
+              "created)" % lease_name)
+    holder = lease(sim, lease_name)["holderIdentity"]
+    assert re.fullmatch(re.escape(socket.gethostname()) + r"_[0-9a-f]{8}", holder), holder
+    b = start_ipad(conf(kubeconfig, prometheus, lease_name, None), [item])
+    standby_records(decisions, b, 2, lease_name, holder)
+    assert lease(sim, lease_name)["holderIdentity"] == holder
+    assert b.stop() == EX_OK and a.stop() == EX_OK
