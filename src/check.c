@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "http.h"
+#include "ipa.h"
 
 #define SSAR_PATH "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
@@ -186,6 +187,78 @@ static int check_watch_and_lease(const struct ipad_config *cfg, int c, struct ku
 	return worst;
 }
 
+/* The targets of the IPA objects of one collection path (their own
+ * problems are the daemon's to report), appended to out. 404: the CRD is
+ * missing, a problem line. Returns 0, -EACCES (problem added), -ENOMEM,
+ * or 1 when the list could not be had for another reason (the rest of
+ * the check says why: unreachable, forbidden). */
+static int list_watched(const struct ipad_config *cfg, int c, struct kube_cluster *k,
+			struct http_client *hc, const char *path, struct target_list *out,
+			struct problems *p)
+{
+	struct kube_result r;
+	char err[1024];
+	const cJSON *item;
+	int rc = kube_request(k, hc, "GET", path, NULL, NULL, 0, &r, err, sizeof(err));
+
+	if (rc == -ENOENT) {
+		add_problem(p, "%s: IPA objects: the IPA CustomResourceDefinition is not installed "
+			    "(GET %s: 404); kubectl apply -f /usr/share/ipad/manifests/ipa-crd.yaml",
+			    k->name, path);
+		rc = -EACCES;
+	} else if (rc < 0) {
+		rc = 1;
+	}
+	const cJSON *items = rc == 0 ? cJSON_GetObjectItemCaseSensitive(r.object, "items") : NULL;
+
+	cJSON_ArrayForEach(item, items) {
+		struct diag d = { 0 };
+		char *text;
+		cJSON *copy = cJSON_Duplicate(item, true);
+
+		if (!copy || !cJSON_AddStringToObject(copy, "apiVersion",
+						      "ipa.shafinhasnat.me/v1alpha1") ||
+		    !cJSON_AddStringToObject(copy, "kind", "IPA") ||
+		    !(text = cJSON_PrintUnformatted(copy))) {
+			cJSON_Delete(copy);
+			rc = -ENOMEM;
+			break;
+		}
+		cJSON_Delete(copy);
+		if (ipa_load_object(text, cfg, &cfg->clusters[c], out, &d) == -ENOMEM)
+			rc = -ENOMEM;
+		diag_free(&d);
+		free(text);
+	}
+	kube_result_free(&r);
+	return rc;
+}
+
+/* With watch-ipas: the targets of cluster c's IPA objects (in its
+ * ipa-namespaces, or all) appended to out. Returns as list_watched(). */
+static int watched_targets(const struct ipad_config *cfg, int c, struct kube_cluster *k,
+			   struct http_client *hc, struct target_list *out, struct problems *p)
+{
+	const struct cluster_config *cc = &cfg->clusters[c];
+	char *list, *save = NULL, *path;
+	int rc = 0;
+
+	if (!cc->watch_ipas)
+		return 0;
+	if (!cc->ipa_namespaces)
+		return list_watched(cfg, c, k, hc, "/apis/ipa.shafinhasnat.me/v1alpha1/ipas", out, p);
+	if (!(list = strdup(cc->ipa_namespaces)))
+		return -ENOMEM;
+	for (char *ns = strtok_r(list, " \t,", &save); ns && rc == 0;
+	     ns = strtok_r(NULL, " \t,", &save)) {
+		path = kube_path("/apis/ipa.shafinhasnat.me/v1alpha1", ns, "ipas", NULL, NULL);
+		rc = path ? list_watched(cfg, c, k, hc, path, out, p) : -ENOMEM;
+		free(path);
+	}
+	free(list);
+	return rc;
+}
+
 /* Check one cluster; returns 0, -EHOSTUNREACH or -EACCES. */
 static int check_cluster(struct kube_cluster *k, struct http_client *hc,
 			 const struct target_list *targets, FILE *out,
@@ -264,7 +337,25 @@ int check_online(const struct ipad_config *cfg, const struct target_list *target
 		fprintf(out, " %s", permissions[j].column);
 	fputc('\n', out);
 	for (int i = 0; i < cfg->cluster_count; i++) {
-		int rc = check_cluster(&clusters[i], hc, targets, out, &p);
+		/* The files' targets and those of the IPA objects watched. */
+		struct target_list all = { 0 };
+		int wrc = 0, rc = 0;
+
+		for (size_t t = 0; t < targets->count && rc == 0; t++) {
+			struct target copy;
+			if (strcmp(targets->items[t].cluster, cfg->clusters[i].name) != 0)
+				continue;
+			if (target_copy(&copy, &targets->items[t]) < 0 ||
+			    target_list_append(&all, &copy) < 0)
+				rc = -ENOMEM;
+		}
+		if (rc == 0)
+			wrc = watched_targets(cfg, i, &clusters[i], hc, &all, &p);
+		if (rc == 0 && wrc != -ENOMEM)
+			rc = check_cluster(&clusters[i], hc, &all, out, &p);
+		target_list_free(&all);
+		if (wrc == -ENOMEM || (wrc == -EACCES && rc == 0))
+			rc = wrc;
 		if (rc == 0 || rc == -EACCES) {
 			int xrc = check_watch_and_lease(cfg, i, &clusters[i], hc, &p);
 			if (xrc < 0 && (rc == 0 || xrc != -EACCES))

@@ -10,7 +10,10 @@
  * watch-ipas, list and watch ipas and patch ipas/status (group
  * ipa.shafinhasnat.me) in each watched namespace or in all; with
  * leader-election, get, create and update leases (coordination.k8s.io)
- * in the lease namespace. A 401 means
+ * in the lease namespace. With watch-ipas the IPA objects are listed
+ * too: the namespaces of their items get rows like the files' targets,
+ * and a 404 (the CustomResourceDefinition is not installed) is a problem
+ * that names the manifest to apply. A 401 means
  * the credentials are refused. Exec credential plugins run as they would
  * in the daemon. */
 #ifndef IPAD_CHECK_H
@@ -30,6 +33,7 @@
  *   eu       shop       https://eu.example:6443   v1.32.0  yes  yes    yes        no
  *   eu: shop: patch deployments/scale: denied
  *   eu: IPA objects: patch ipas/status in all namespaces: denied
+ *   eu: IPA objects: the IPA CustomResourceDefinition is not installed (GET ...: 404); kubectl apply -f ...
  *   eu: leader election: update leases in namespace kube-system: denied
  *
  * Each request takes at most the cluster's request-timeout (an exec
@@ -39,7 +43,7 @@
  * could not be reached or refused the credentials (its rows say
  * "unreachable" or "unauthorized"; an exec plugin's failure counts so);
  * else EX_NOPERM (77) when a permission is denied or could not be
- * checked; EX_OSERR (71) when out of memory. */
+ * checked, or the IPA CustomResourceDefinition is missing; EX_OSERR (71) when out of memory. */
 int check_online(const struct ipad_config *cfg, const struct target_list *targets,
 		 struct kube_cluster *clusters, FILE *out);
 

@@ -104,8 +104,9 @@ char *setup_summary(const struct ipad_setup *su, const struct target_list *targe
 	for (int i = 0; i < su->cfg.cluster_count; i++)
 		watched += su->cfg.clusters[i].watch_ipas;
 	if (watched)
-		snprintf(buf, len, "%zu target%s, %d cluster%s (IPA objects watched in %d), "
-			 "advisor %s", n, n == 1 ? "" : "s", su->cfg.cluster_count,
+		snprintf(buf, len, "%zu target%s%s, %d cluster%s (IPA objects watched in %d), "
+			 "advisor %s", n, n == 1 ? "" : "s", targets ? "" : " in files",
+			 su->cfg.cluster_count,
 			 su->cfg.cluster_count == 1 ? "" : "s", watched,
 			 advisor_type_name(su->cfg.advisor));
 	else

@@ -60,7 +60,8 @@ void setup_free(struct ipad_setup *su);
 
 /* "2 targets, 1 cluster, advisor ipa-agent" into buf ("..., 2 clusters
  * (IPA objects watched in 1), ..." when some cluster has watch-ipas);
- * the count is of targets, or of su's files when targets is NULL.
+ * the count is of targets, or of su's files when targets is NULL (then
+ * "2 targets in files, ..." when some cluster has watch-ipas).
  * Returns buf. */
 char *setup_summary(const struct ipad_setup *su, const struct target_list *targets,
 		    char *buf, size_t len);

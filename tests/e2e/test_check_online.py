@@ -146,8 +146,8 @@ def test_watched_ipas_and_leases_are_checked(kubesim, run_ipad, llmstub):
     res = run_ipad(text, files_for(clusters, "http://127.0.0.1:9", llmstub.url),
                    ["--check-config", "--online"])
     assert res.rc == EX_NOPERM, res
-    assert res.stdout.splitlines()[0] == ("4 targets, 2 clusters (IPA objects watched in 2), "
-                                          "advisor ipa-agent"), res.stdout
+    assert res.stdout.splitlines()[0] == ("4 targets in files, 2 clusters (IPA objects "
+                                          "watched in 2), advisor ipa-agent"), res.stdout
     rows, problems = table(res.stdout)
     assert not [p for p in problems if p.startswith("good:")], problems
     for ns in ("ns-a", "ns-b"):
@@ -157,3 +157,39 @@ def test_watched_ipas_and_leases_are_checked(kubesim, run_ipad, llmstub):
     reviews = [r for r in kubesim.requests() if r["path"].endswith("/selfsubjectaccessreviews")]
     # 4 per target namespace, 3 per watched namespace (all = 1), 3 for leases
     assert len(reviews) == 2 * 4 + (1 + 2) * 3 + 2 * 3, len(reviews)
+
+
+def test_watched_ipa_objects_give_their_namespaces(kubesim, run_ipad, llmstub):
+    """The namespaces of the IPA objects' items get a row like the files'
+    targets; a missing CustomResourceDefinition is named with its fix."""
+    kubesim.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns-cr"}})
+    kubesim.apply({"apiVersion": "ipa.shafinhasnat.me/v1alpha1", "kind": "IPA",
+                   "metadata": {"name": "cr", "namespace": "ns-cr"},
+                   "spec": {"metadata": {"prometheusUri": "http://127.0.0.1:9",
+                                         "llmAgent": llmstub.url,
+                                         "ipaGroup": [{"deployment": "web",
+                                                       "namespace": "ns-apps"}]}}})
+    clusters = [("one", kubesim.kubeconfig("token"))]
+    text = conf_for(clusters, "http://127.0.0.1:9").replace(
+        "[cluster one]\n", "[cluster one]\nwatch-ipas = true\nipa-namespaces = ns-cr\n")
+    res = run_ipad(text, files_for(clusters, "http://127.0.0.1:9", llmstub.url),
+                   ["--check-config", "--online"])
+    assert res.rc == EX_OK, res
+    rows, problems = table(res.stdout)
+    assert sorted(rows) == [("one", "ns-apps"), ("one", "ns-one")], res.stdout
+    assert problems == [], problems
+
+    kubesim.fault(path_regex="/ipas$", status=404, reason="NotFound",
+                  message="the server could not find the requested resource", count=-1)
+    try:
+        res = run_ipad(text, files_for(clusters, "http://127.0.0.1:9", llmstub.url),
+                       ["--check-config", "--online"])
+    finally:
+        kubesim.clear_faults()
+    assert res.rc == EX_NOPERM, res
+    rows, problems = table(res.stdout)
+    assert sorted(rows) == [("one", "ns-one")], res.stdout
+    assert problems == [
+        "one: IPA objects: the IPA CustomResourceDefinition is not installed (GET "
+        "/apis/ipa.shafinhasnat.me/v1alpha1/namespaces/ns-cr/ipas: 404); kubectl apply -f "
+        "/usr/share/ipad/manifests/ipa-crd.yaml"], problems
