@@ -74,7 +74,7 @@ def test_manifests_are_what_the_issue_asks_for():
     assert v["name"] == "v1alpha1" and v["served"] and v["storage"]
     assert v["subresources"] == {"status": {}}
     assert [c["name"] for c in v["additionalPrinterColumns"]] == \
-        ["Targets", "Last Action", "Age"]
+        ["Targets", "Ready", "Last Action", "Age"]
     schema = v["schema"]["openAPIV3Schema"]
     md = schema["properties"]["spec"]["properties"]["metadata"]
     assert md["required"] == ["prometheusUri", "llmAgent", "ipaGroup"]
@@ -116,16 +116,22 @@ def test_kubectl_apply_and_get_ipa(sim):
     kubectl(sim, "apply", "-f", "-", stdin=OLD_IPA)
     out = kubectl(sim, "get", "ipa", "-n", "shop")
     head, row = out.splitlines()[:2]
-    assert head.split() == ["NAME", "TARGETS", "LAST", "ACTION", "AGE"], out
+    assert head.split() == ["NAME", "TARGETS", "READY", "LAST", "ACTION", "AGE"], out
     assert row.split()[0] == "shop-ipa" and len(row.split()) == 2, out
     # Once ipad reports through the status subresource, the columns show it.
     kubectl(sim, "patch", "ipa", "shop-ipa", "-n", "shop", "--subresource",
             "status", "--type", "merge", "-p", json.dumps(
                 {"status": {"status": "Success", "targets": 1,
-                            "lastAction": "scale 2 -> 3"}}))
+                            "lastAction": "scale 2 -> 3",
+                            "conditions": [{"type": "ScalingActive", "status": "False",
+                                            "reason": "Paused", "message": "paused",
+                                            "lastTransitionTime": "2026-11-30T00:00:00Z"},
+                                           {"type": "Ready", "status": "True",
+                                            "reason": "TargetsLoaded", "message": "1 item",
+                                            "lastTransitionTime": "2026-11-30T00:00:00Z"}]}}))
     out = kubectl(sim, "get", "ipas.ipa.shafinhasnat.me", "-n", "shop")
     row = out.splitlines()[1].split()
-    assert row[:5] == ["shop-ipa", "1", "scale", "2", "->"], out
+    assert row[:6] == ["shop-ipa", "1", "True", "scale", "2", "->"], out
     out = kubectl(sim, "get", "crd", "ipas.ipa.shafinhasnat.me", "-o",
                   "jsonpath={.status.conditions[?(@.type==\"Established\")]"
                   ".status}")

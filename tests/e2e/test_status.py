@@ -175,8 +175,8 @@ def test_ipa_status_items_conditions_and_columns(sim, prometheus, llmstub, kubec
     kubectl(sim, "apply", "-f", CRD)      # the printer columns
     out = kubectl(sim, "get", "ipa", "my-ipa", "-n", ns)
     header, row = out.splitlines()[:2]
-    assert header.split()[:4] == ["NAME", "TARGETS", "LAST", "ACTION"], out
-    assert row.split()[1] == "2" and "scaled" in row and "%s/web" % ns in row, out
+    assert header.split()[:5] == ["NAME", "TARGETS", "READY", "LAST", "ACTION"], out
+    assert row.split()[1:3] == ["2", "True"] and "scaled" in row and "%s/web" % ns in row, out
 
     # Unpaused: ScalingActive turns True with a new lastTransitionTime,
     # Ready keeps its own.

@@ -1779,6 +1779,25 @@ class Simulation:
                 self.c.sim_put("apps", "deployments", d)
 
 
+_FILTER = re.compile(r'^([^\[]*)\[\?\(@\.([A-Za-z0-9_]+)\s*==\s*"([^"]*)"\)\]$')
+
+
+def printer_jsonpath(obj, path):
+    """The value of a CRD printer column's jsonPath in obj, or None: dotted
+    fields, and a list filtered by one field, as the API server allows
+    (.status.conditions[?(@.type=="Ready")].status)."""
+    v = obj
+    for k in re.findall(r'[^.\[]+(?:\[[^\]]*\])?', path):
+        m = _FILTER.match(k)
+        if m:
+            lst = v.get(m.group(1)) if isinstance(v, dict) else None
+            v = next((x for x in lst or [] if isinstance(x, dict)
+                      and str(x.get(m.group(2))) == m.group(3)), None)
+        else:
+            v = v.get(k) if isinstance(v, dict) else None
+    return v
+
+
 def dname_of(dk):
     return dk[1]
 
@@ -1892,9 +1911,7 @@ def table_for(res, objs, rv):
         def row(o):
             out = []
             for c in res.printer:
-                v = o
-                for k in (c.get("jsonPath") or "").strip(".").split("."):
-                    v = v.get(k) if isinstance(v, dict) else None
+                v = printer_jsonpath(o, c.get("jsonPath") or "")
                 if v is not None and c.get("type") == "date":
                     v = human_duration(t - parse_rfc3339(v))
                 out.append(NONE if v is None else v)
