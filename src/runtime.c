@@ -320,7 +320,7 @@ static void refresh_targets(struct runtime *rt)
 	unsigned long *versions = calloc((size_t)rt->su->cfg.cluster_count + 1,
 					 sizeof(*versions));
 	struct scheduler *s = NULL;
-	size_t refused = 0, watched = 0, i;
+	size_t refused = 0, watched = 0, managed, i;
 	char err[512];
 
 	if (next && versions &&
@@ -337,12 +337,15 @@ static void refresh_targets(struct runtime *rt)
 	}
 	install(rt, s, next, versions);
 	for (i = 0; i < next->targets.count; i++) {
-		refused += next->targets.items[i].refused != NULL;
-		watched += next->targets.items[i].ipa_namespace != NULL;
+		if (next->targets.items[i].refused)
+			refused++;
+		else if (next->targets.items[i].ipa_namespace)
+			watched++;
 	}
+	/* Refused claims are listed (they are recorded) but manage nothing. */
+	managed = next->targets.count - refused;
 	journal_lifecycle(6, "IPA objects changed: now %zu target%s, %zu of them from IPA "
-			  "objects, %zu claim%s refused", next->targets.count,
-			  next->targets.count == 1 ? "" : "s",
+			  "objects; %zu claim%s refused", managed, managed == 1 ? "" : "s",
 			  watched, refused, refused == 1 ? "" : "s");
 }
 

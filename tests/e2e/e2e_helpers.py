@@ -208,7 +208,7 @@ def delete_last_ipa(sim, dm, decisions, lifecycle, ns, name):
     for it any more."""
     delete_ipa(sim, ns, name)
     lifecycle(dm, 1, timeout=15, MESSAGE="IPA objects changed: now 0 targets, 0 of them "
-              "from IPA objects, 0 claims refused")
+              "from IPA objects; 0 claims refused")
     time.sleep(0.5)   # a cycle that had started already may still record
     before = len(decisions(dm, 1, IPA_NAME=name))
     time.sleep(2.5)
