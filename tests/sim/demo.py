@@ -137,7 +137,16 @@ def main():
     if not os.access(ipad, os.X_OK):
         sys.exit("demo: %s is not built; run tests/demo.sh" % ipad)
     work = tempfile.mkdtemp(prefix="ipad-demo-")
-    procs, stop = [], threading.Event()
+    procs, stop, broken = [], threading.Event(), threading.Event()
+    # Ctrl-C (SIGINT to the whole terminal group) or SIGTERM: stop cleanly,
+    # whichever process of the demo hears it first.
+    interrupted = threading.Event()
+
+    def on_signal(signum, frame):
+        interrupted.set()
+        stop.set()
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     sim = prom = stub = None
     ups = downs = 0
     try:
@@ -172,7 +181,8 @@ def main():
                 replay(sink=sim, targets=[("shop", "web")], rows=rows, start=a.start,
                        minutes=minutes, speedup=a.speedup, factor=10.0, smooth=5,
                        out=trace, stop=stop)
-            except Exception as e:  # the simulator went away: we are stopping
+            except Exception as e:  # the simulator went away
+                broken.set()
                 if not stop.is_set():
                     print("demo: replay stopped: %s" % e, flush=True)
 
@@ -181,7 +191,8 @@ def main():
               "ipad runs every 5 s" % (minutes, a.start, 60.0 / a.speedup), flush=True)
         # Let Prometheus fill one metrics window with the starting load first.
         sim.set_load("shop", "web", 5)
-        time.sleep(12)
+        if interrupted.wait(12):
+            raise KeyboardInterrupt
         player.start()
         # ipad gets its own process group: Ctrl-C reaches the demo, which
         # stops ipad with SIGTERM like systemd would.
@@ -211,7 +222,10 @@ def main():
 
         printer = threading.Thread(target=pump, daemon=True)
         printer.start()
-        player.join()
+        while player.is_alive() and not interrupted.is_set():
+            player.join(0.5)
+        if interrupted.is_set() or broken.is_set():
+            raise KeyboardInterrupt
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=20)
         printer.join(timeout=5)
@@ -221,8 +235,11 @@ def main():
                  final, "" if final == 1 else "s"), flush=True)
         return 0 if ups and downs else 1
     except KeyboardInterrupt:
-        print("\ndemo: interrupted, stopping", flush=True)
-        return 130
+        if interrupted.is_set() or not broken.is_set():
+            print("\ndemo: interrupted, stopping", flush=True)
+            return 130
+        print("demo: the simulator went away, stopping", flush=True)
+        return 1
     finally:
         stop.set()
         for p in procs:
